@@ -1,0 +1,172 @@
+/**
+ * The one place that reads stack config. `loadStackConfig()` reads every key of the current
+ * stack (`Pulumi.<stack>.yaml`), validates all of it against the component schemas and returns
+ * one typed object, or throws a single `RunError` naming the stack file and each bad key before
+ * any resource is registered. Components never read config; `index.ts` hands them what they need.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { CommonFacts } from "./components/common/labels";
+import { findPortClash, portClaims } from "./components/common/schema";
+import { mailConfigSchema } from "./components/mail/schema";
+
+export const PROJECT = "onprem-infra";
+
+/** Every non-secret key of the project namespace, and its schema. */
+export const stackConfigSchema = z
+  .strictObject({
+    /** Must equal the stack name, so a stack file copied to the other stack is caught. */
+    environment: z.string().min(1, "must not be empty"),
+    /** The estate's owner, carried as the `Owner` tag and label. */
+    owner: z.string().min(1, "must not be empty"),
+    mail: mailConfigSchema,
+  })
+  .superRefine((cfg, ctx) => {
+    const clash = findPortClash(portClaims(cfg.mail.services, "mail.services"));
+    if (clash) {
+      ctx.addIssue({
+        code: "custom",
+        path: clash.second.key.split("."),
+        message: `host port ${clash.second.bind}:${clash.second.host} is already published by ${clash.first.key}`,
+      });
+    }
+  });
+
+export type StackSettings = z.infer<typeof stackConfigSchema>;
+
+/** Secrets held in config (set with `pulumi config set --secret`), by key. */
+export const EXTERNAL_SECRET_KEYS = ["sendgridApiKey", "cloudflareApiToken"] as const;
+export type ExternalSecretKey = (typeof EXTERNAL_SECRET_KEYS)[number];
+
+/** The validated config of one stack. */
+export interface StackConfig extends StackSettings {
+  stack: string;
+  /** `Pulumi.<stack>.yaml`: where every error points. */
+  stackFile: string;
+  /** The Docker host the provider talks to (`docker:host`). */
+  dockerHost: string;
+  /** The AWS region of the main provider (`aws:region`). */
+  awsRegion: string;
+  facts: CommonFacts;
+  /** The external secrets, as secret Outputs. */
+  secrets: Record<ExternalSecretKey, pulumi.Output<string>>;
+}
+
+/** What `loadStackConfig` reads: every config key (`namespace:key`) as the engine passes it. */
+export interface RawConfig {
+  values: Record<string, string>;
+  secretKeys: ReadonlySet<string>;
+}
+
+/** Formats a key path the way a user writes it in the stack file: `onprem-infra:mail.services.nginx.cpus`. */
+function keyName(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path;
+  let out = `${PROJECT}:${String(head)}`;
+  for (const part of rest) {
+    out += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
+  }
+  return out;
+}
+
+function fail(stackFile: string, problems: string[]): never {
+  throw new pulumi.RunError(
+    `Invalid stack config in ${stackFile}:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+  );
+}
+
+/** Parses a config value: objects and lists arrive as JSON text, scalars as plain text. */
+function parseValue(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/**
+ * Validates raw config for `stack`. Pure apart from wrapping secrets in `pulumi.secret`, so
+ * tests call it directly with edited config.
+ */
+export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
+  const stackFile = `Pulumi.${stack}.yaml`;
+  const problems: string[] = [];
+  const own: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(raw.values)) {
+    const [namespace, key] = fullKey.split(":");
+    if (namespace !== PROJECT || (EXTERNAL_SECRET_KEYS as readonly string[]).includes(key)) {
+      continue;
+    }
+    own[key] = parseValue(text);
+  }
+
+  const parsed = stackConfigSchema.safeParse(own);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${keyName(issue.path.length > 0 ? issue.path : ["(root)"])}: ${issue.message}`);
+    }
+  }
+
+  const dockerHost = raw.values["docker:host"];
+  if (!dockerHost) {
+    problems.push("docker:host: is required (e.g. ssh://deploy@workstation or unix:///var/run/docker.sock)");
+  } else if (!/^(ssh|unix|tcp):\/\/\S+$/.test(dockerHost)) {
+    problems.push(`docker:host: must be an ssh://, unix:// or tcp:// URL, got "${dockerHost}"`);
+  }
+  const awsRegion = raw.values["aws:region"];
+  if (!awsRegion) {
+    problems.push("aws:region: is required (the backups live in ap-northeast-1)");
+  }
+
+  const secrets = {} as Record<ExternalSecretKey, pulumi.Output<string>>;
+  for (const key of EXTERNAL_SECRET_KEYS) {
+    const fullKey = `${PROJECT}:${key}`;
+    const value = raw.values[fullKey];
+    const command = `pulumi config set --secret ${fullKey} <value> --stack ${stack}`;
+    if (value === undefined || value === "") {
+      problems.push(`${fullKey}: is required; set it with \`${command}\``);
+    } else if (!raw.secretKeys.has(fullKey)) {
+      problems.push(`${fullKey}: is stored in plain text; set it again with \`${command}\``);
+    } else {
+      secrets[key] = pulumi.secret(value);
+    }
+  }
+
+  if (parsed.success) {
+    if (parsed.data.environment !== stack) {
+      problems.push(
+        `${PROJECT}:environment: must equal the stack name "${stack}", got "${parsed.data.environment}"`,
+      );
+    }
+    if (stack !== "production" && !/^\[(127\.[0-9.]+|localhost)\]:/.test(parsed.data.mail.relay.host)) {
+      problems.push(
+        `${PROJECT}:mail.relay.host: a ${stack} stack must use an unusable loopback relay such as [127.0.0.1]:9999, got ${parsed.data.mail.relay.host}`,
+      );
+    }
+  }
+
+  if (problems.length > 0 || !parsed.success) {
+    fail(stackFile, problems);
+  }
+  return {
+    ...parsed.data,
+    stack,
+    stackFile,
+    dockerHost: dockerHost!,
+    awsRegion: awsRegion!,
+    facts: { project: PROJECT, environment: parsed.data.environment, owner: parsed.data.owner },
+    secrets,
+  };
+}
+
+/** Reads and validates the current stack's config. */
+export function loadStackConfig(stack: string = pulumi.getStack()): StackConfig {
+  const values = pulumi.runtime.allConfig();
+  // The runtime knows which keys were set with --secret; it exports the check untyped.
+  const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
+  const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
+  return parseStackConfig(stack, { values, secretKeys });
+}

@@ -1,0 +1,11 @@
+/**
+ * Mocha's one setup file (see .mocharc.json): installs the mock engine once for every suite.
+ * Spec files never call `setMocks` themselves.
+ */
+import { installMocks } from "./harness/engine";
+
+export const mochaHooks = {
+  async beforeAll(): Promise<void> {
+    await installMocks();
+  },
+};
