@@ -9,6 +9,8 @@ import { z } from "zod";
 import { CommonFacts } from "./components/common/labels";
 import { findPortClash, portClaims } from "./components/common/schema";
 import { mailConfigSchema } from "./components/mail/schema";
+import { backupConfigSchema } from "./components/backup/schema";
+import { rotationsSchema } from "./components/secrets/schema";
 
 export const PROJECT = "onprem-infra";
 
@@ -20,6 +22,10 @@ export const stackConfigSchema = z
     /** The estate's owner, carried as the `Owner` tag and label. */
     owner: z.string().min(1, "must not be empty"),
     mail: mailConfigSchema,
+    /** The offsite backup bucket, its access and its cost alarms; see components/backup. */
+    backup: backupConfigSchema,
+    /** When each secret was last rotated; see components/secrets. */
+    rotations: rotationsSchema,
   })
   .superRefine((cfg, ctx) => {
     const clash = findPortClash(portClaims(cfg.mail.services, "mail.services"));
@@ -48,14 +54,18 @@ export interface StackConfig extends StackSettings {
   /** The AWS region of the main provider (`aws:region`). */
   awsRegion: string;
   facts: CommonFacts;
-  /** The external secrets, as secret Outputs. */
-  secrets: Record<ExternalSecretKey, pulumi.Output<string>>;
+  /** The external secrets, as secret Outputs; `sendgridApiKey` only where the relay authenticates. */
+  secrets: { cloudflareApiToken: pulumi.Output<string>; sendgridApiKey?: pulumi.Output<string> };
+  /** "Today" for the rotation report: `ONPREM_TODAY` (YYYY-MM-DD) when set, else the clock. */
+  today: Date;
 }
 
 /** What `loadStackConfig` reads: every config key (`namespace:key`) as the engine passes it. */
 export interface RawConfig {
   values: Record<string, string>;
   secretKeys: ReadonlySet<string>;
+  /** The date rotation ages are measured against; the real clock when absent. */
+  today?: Date;
 }
 
 /** Formats a key path the way a user writes it in the stack file: `onprem-infra:mail.services.nginx.cpus`. */
@@ -121,18 +131,31 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     problems.push("aws:region: is required (the backups live in ap-northeast-1)");
   }
 
-  const secrets = {} as Record<ExternalSecretKey, pulumi.Output<string>>;
+  // SendGrid credentials exist only where the relay authenticates (never in staging).
+  const rawRelay = (own.mail as { relay?: { authenticated?: unknown } } | undefined)?.relay?.authenticated;
+  const relayAuthenticated = typeof rawRelay === "boolean" ? rawRelay : true;
+  const secrets: StackConfig["secrets"] = { cloudflareApiToken: pulumi.secret("") };
   for (const key of EXTERNAL_SECRET_KEYS) {
     const fullKey = `${PROJECT}:${key}`;
     const value = raw.values[fullKey];
     const command = `pulumi config set --secret ${fullKey} <value> --stack ${stack}`;
-    if (value === undefined || value === "") {
+    const wanted = key !== "sendgridApiKey" || relayAuthenticated;
+    if (!wanted) {
+      if (value !== undefined) {
+        problems.push(
+          `${fullKey}: must not be set: this stack's relay is unauthenticated; remove it with \`pulumi config rm ${fullKey} --stack ${stack}\``,
+        );
+      }
+    } else if (value === undefined || value === "") {
       problems.push(`${fullKey}: is required; set it with \`${command}\``);
     } else if (!raw.secretKeys.has(fullKey)) {
       problems.push(`${fullKey}: is stored in plain text; set it again with \`${command}\``);
     } else {
       secrets[key] = pulumi.secret(value);
     }
+  }
+  if (parsed.success && relayAuthenticated && parsed.data.rotations.sendgridApiKey === undefined) {
+    problems.push(`${PROJECT}:rotations.sendgridApiKey: is required when the relay authenticates`);
   }
 
   if (parsed.success) {
@@ -159,6 +182,7 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     awsRegion: awsRegion!,
     facts: { project: PROJECT, environment: parsed.data.environment, owner: parsed.data.owner },
     secrets,
+    today: raw.today ?? new Date(),
   };
 }
 
@@ -168,5 +192,10 @@ export function loadStackConfig(stack: string = pulumi.getStack()): StackConfig 
   // The runtime knows which keys were set with --secret; it exports the check untyped.
   const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
   const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
-  return parseStackConfig(stack, { values, secretKeys });
+  const pinned = process.env.ONPREM_TODAY;
+  return parseStackConfig(stack, {
+    values,
+    secretKeys,
+    today: pinned ? new Date(`${pinned}T00:00:00Z`) : undefined,
+  });
 }

@@ -1,15 +1,93 @@
 /**
- * The estate, composed from stack config: one Docker provider for the host, then the mail stack,
- * the blog stack, the tunnel and the offsite backups. Run per stack with `pulumi preview` /
- * `pulumi up --stack <production|staging>`.
+ * The estate, composed from stack config: the providers (created once, here), the generated
+ * secrets, then the mail stack, the blog stack, the tunnel and the offsite backups. Run per stack
+ * with `pulumi preview` / `pulumi up --stack <production|staging>`.
  */
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { loadStackConfig } from "./config";
+import { BackupInfra } from "./components/backup/BackupInfra";
+import { BILLING_REGION } from "./components/backup/policies";
+import { commonTags } from "./components/common/labels";
+import { MailserverStack } from "./components/mail/MailserverStack";
+import { GeneratedSecrets } from "./components/secrets/GeneratedSecrets";
+import { inventoryFor } from "./components/secrets/inventory";
+import { rotationReport } from "./components/secrets/rotation";
+import { rotationStamps } from "./components/secrets/schema";
 
 // Validates every key before anything is registered; a bad stack file stops here.
 const cfg = loadStackConfig();
+const production = cfg.stack === "production";
 
+// Default providers are disabled (Pulumi.yaml): every resource names one of these.
 const dockerProvider = new docker.Provider("docker", { host: cfg.dockerHost });
+const randomProvider = new random.Provider("random");
+const commandProvider = new command.Provider("command");
+// AWS: the backup region, and us-east-1 where billing metrics live; both tag everything alike.
+const awsDefaultTags = { tags: commonTags(cfg.facts) };
+const awsProvider = new aws.Provider("aws", { region: cfg.awsRegion, defaultTags: awsDefaultTags });
+const awsBillingProvider = new aws.Provider("aws-billing", {
+  region: BILLING_REGION,
+  defaultTags: awsDefaultTags,
+});
+
+const siteNames: string[] = [];
+const stamps = rotationStamps(cfg.rotations, siteNames);
+const secrets = new GeneratedSecrets(
+  "secrets",
+  { rotations: stamps, sites: siteNames },
+  { providers: { random: randomProvider } },
+);
+
+const mail = new MailserverStack(
+  "mail",
+  {
+    ...cfg.mail,
+    facts: cfg.facts,
+    dockerHost: cfg.dockerHost,
+    protectData: production,
+    dbRootPassword: secrets.values.mailDbRootPassword,
+    dbAppPassword: secrets.values.mailDbAppPassword,
+    usermgmtDbPassword: secrets.values.usermgmtDbPassword,
+    usermgmtSecretKey: secrets.values.usermgmtSecretKey,
+    roundcubeDesKey: secrets.values.roundcubeDesKey,
+    mailApiKey: secrets.values.mailApiKey,
+    sendgridApiKey: cfg.mail.relay.authenticated ? cfg.secrets.sendgridApiKey : undefined,
+  },
+  { providers: { docker: dockerProvider, command: commandProvider } },
+);
+
+const backup = new BackupInfra(
+  "backup",
+  {
+    ...cfg.backup,
+    monitoringProvider: awsBillingProvider,
+    protectBucket: production,
+  },
+  { providers: { aws: awsProvider } },
+);
+/** The offsite backup bucket, the roles the host assumes to upload and restore, and the alert topic. */
+export const backupBucket = backup.bucketName;
+export const backupBucketArn = backup.bucketArn;
+export const backupUploaderRoleArn = backup.uploaderRoleArn;
+export const backupRestoreRoleArn = backup.restoreRoleArn;
+export const backupOperatorUser = backup.userName;
+export const backupAlertTopicArn = backup.topicArn;
 
 /** The Docker host this stack deploys to. */
-export const dockerHost = dockerProvider.urn.apply(() => cfg.dockerHost);
+export const dockerHost = cfg.dockerHost;
+/** The mail stack's network and containers, and what it publishes on the host. */
+export const mailNetwork = mail.networkName;
+export const mailContainers = mail.containerNames;
+export const mailEndpoints = mail.endpoints;
+/** Every secret's last rotation, age, period and status (ok, due within 14 days, overdue). */
+export const secretRotation = pulumi.output(
+  rotationReport(
+    inventoryFor(siteNames).filter((s) => s.id !== "sendgridApiKey" || cfg.mail.relay.authenticated),
+    stamps,
+    cfg.today,
+  ),
+);

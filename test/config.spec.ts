@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
 import { parseStackConfig } from "../config";
-import { readStackValues, SECRET_PLACEHOLDERS, StackValues, STACKS } from "./harness/stack";
+import { readStackValues, secretsFor, StackValues, STACKS } from "./harness/stack";
 
 /** Builds the raw config the runtime would hold for these values. */
-function raw(values: StackValues, secrets: Record<string, string> = SECRET_PLACEHOLDERS) {
+function raw(values: StackValues, secrets: Record<string, string>) {
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) {
     flat[k] = typeof v === "string" ? v : JSON.stringify(v);
@@ -14,7 +14,7 @@ function raw(values: StackValues, secrets: Record<string, string> = SECRET_PLACE
 describe("stack config", () => {
   for (const stack of STACKS) {
     it(`accepts Pulumi.${stack}.yaml as committed`, () => {
-      const cfg = parseStackConfig(stack, raw(readStackValues(stack)));
+      const cfg = parseStackConfig(stack, raw(readStackValues(stack), secretsFor(stack)));
       assert.equal(cfg.environment, stack);
       assert.equal(cfg.stackFile, `Pulumi.${stack}.yaml`);
     });

@@ -329,6 +329,11 @@ export async function capture(body: () => unknown): Promise<Capture> {
   return new Capture([...captured]);
 }
 
+/** How many registrations the current (or last) evaluation made so far. */
+export function registeredCount(): number {
+  return captured.length;
+}
+
 /** Resolves an Output (or plain value) to its value and whether it is secret. */
 export async function resolve<T>(value: pulumi.Input<T>): Promise<{ value: T; secret: boolean }> {
   const out = pulumi.output(value);

@@ -19,6 +19,14 @@ export const SECRET_PLACEHOLDERS: Record<string, string> = {
   [`${PROJECT}:cloudflareApiToken`]: "cf-placeholder-api-token-0123456789abcdef",
 };
 
+/** The external secrets a stack holds: staging's relay is unauthenticated, so no SendGrid key. */
+export function secretsFor(stack: string): Record<string, string> {
+  if (stack === "production") {
+    return { ...SECRET_PLACEHOLDERS };
+  }
+  return { [`${PROJECT}:cloudflareApiToken`]: SECRET_PLACEHOLDERS[`${PROJECT}:cloudflareApiToken`] };
+}
+
 /** A stack's config as plain data: `namespace:key` -> value (objects as objects). */
 export type StackValues = Record<string, unknown>;
 
@@ -84,7 +92,7 @@ export function cloneValues(values: StackValues): StackValues {
 export async function runStack(
   stack: StackName,
   values: StackValues = readStackValues(stack),
-  secrets: Record<string, string> = SECRET_PLACEHOLDERS,
+  secrets: Record<string, string> = secretsFor(stack),
 ): Promise<StackRun> {
   useStack(stack);
   installConfig(values, secrets);

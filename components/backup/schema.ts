@@ -1,0 +1,171 @@
+/**
+ * The backup infrastructure's stack config (`onprem-infra:backup`): the bucket's name, retention
+ * and lifecycle, the cost alarms, optional physical-name overrides and extra tags, and the ids of
+ * existing resources to adopt. Cross-checks (thresholds, prefixes, import ids against names) run
+ * here, so a bad stack file fails before any resource is registered.
+ */
+import { z } from "zod";
+import { COMMON_TAG_KEYS } from "../common/labels";
+import {
+  ARCHIVE_STORAGE_CLASSES,
+  DAILY_PREFIX,
+  IMPORT_ID_KEYS,
+  importIdProblems,
+  nameProblems,
+  resolveBackupNames,
+  s3BucketNameProblem,
+  THIRTY_DAY_MINIMUM_CLASSES,
+} from "./policies";
+
+/** A bucket name S3 accepts. */
+export const s3BucketName = z.string().superRefine((name, ctx) => {
+  const problem = s3BucketNameProblem(name);
+  if (problem) {
+    ctx.addIssue({ code: "custom", message: `"${name}" is not a valid S3 bucket name: ${problem}` });
+  }
+});
+
+const days = (min: number, max: number) =>
+  z
+    .number({ message: "must be a number of days" })
+    .int("must be a whole number of days")
+    .min(min, `must be between ${min} and ${max} days`)
+    .max(max, `must be between ${min} and ${max} days`);
+
+/** A key prefix of long-lived backups, e.g. `weekly/`. */
+const keyPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*\/$/, "must be a key prefix like weekly/");
+
+/** A positive amount of money. */
+const threshold = z.number({ message: "must be an amount" }).positive("must be a positive amount");
+
+const nonEmptyName = z.string().min(1, "must not be empty");
+
+/** AWS tag keys: 1-128 characters, not in the reserved `aws:` space. */
+const tagKey = z
+  .string()
+  .min(1, "tag keys must not be empty")
+  .max(128, "tag keys must be at most 128 characters")
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, "tag keys may contain letters, digits, spaces and _.:/=+-@")
+  .refine((k) => !k.toLowerCase().startsWith("aws:"), "tag keys must not begin with aws:")
+  .refine(
+    (k) => !(COMMON_TAG_KEYS as readonly string[]).includes(k),
+    "the common tags come from environment and owner, not from backup.tags",
+  );
+
+const tagValue = z
+  .string()
+  .min(1, "must not be empty")
+  .max(256, "must be at most 256 characters")
+  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, "may contain letters, digits, spaces and _.:/=+-@");
+
+const importId = z.string().min(1, "must not be empty");
+
+export const backupConfigSchema = z
+  .strictObject({
+    /** The backup bucket's globally unique name. */
+    bucketName: s3BucketName,
+    /** Default Object Lock retention (COMPLIANCE mode), in days. */
+    retentionDays: days(1, 3650).default(30),
+    /** Days after which `daily/` objects expire. */
+    dailyExpirationDays: days(1, 365).default(7),
+    /** Long-lived prefixes that move to a colder storage class. */
+    archivePrefixes: z.array(keyPrefix).min(1, "must list at least one prefix").default(["weekly/", "monthly/"]),
+    /** Days after which the long-lived prefixes move to `archiveStorageClass`. */
+    archiveAfterDays: days(1, 3650).default(30),
+    archiveStorageClass: z.enum(ARCHIVE_STORAGE_CLASSES).default("GLACIER_IR"),
+    /** Days after which an incomplete multipart upload is aborted. */
+    abortIncompleteUploadDays: days(1, 365).default(7),
+    /** A customer-managed KMS key in the bucket's region; AES256 when absent. */
+    kmsKeyArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
+        "must be a KMS key ARN like arn:aws:kms:ap-northeast-1:123456789012:key/<uuid>",
+      )
+      .optional(),
+    /** The administrator who receives the cost alarms. */
+    alarmEmail: z.email({ message: "must be an email address" }),
+    /** Estimated monthly S3 charges that raise the warning alarm. */
+    warningThreshold: threshold,
+    /** Estimated monthly S3 charges that raise the critical alarm. */
+    criticalThreshold: threshold,
+    /** Currency of the billing metric, e.g. USD. */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "must be a three-letter currency code like USD")
+      .default("USD"),
+    /** Physical names, when they must match existing resources; otherwise derived from bucketName. */
+    names: z
+      .strictObject({
+        user: nonEmptyName.optional(),
+        userPolicy: nonEmptyName.optional(),
+        uploaderRole: nonEmptyName.optional(),
+        uploaderPolicy: nonEmptyName.optional(),
+        restoreRole: nonEmptyName.optional(),
+        restorePolicy: nonEmptyName.optional(),
+        topic: nonEmptyName.optional(),
+        warningAlarm: nonEmptyName.optional(),
+        criticalAlarm: nonEmptyName.optional(),
+      })
+      .default({}),
+    /** Extra tags on every backup resource, beyond the common ones. */
+    tags: z.record(tagKey, tagValue).default({}),
+    /** Ids of existing resources to adopt instead of creating them (README, "Backups"). */
+    importIds: z
+      .strictObject(
+        Object.fromEntries(IMPORT_ID_KEYS.map((k) => [k, importId.optional()])) as Record<
+          (typeof IMPORT_ID_KEYS)[number],
+          z.ZodOptional<typeof importId>
+        >,
+      )
+      .default({}),
+  })
+  .superRefine((backup, ctx) => {
+    if (backup.criticalThreshold <= backup.warningThreshold) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["criticalThreshold"],
+        message: `must be greater than warningThreshold (${backup.warningThreshold})`,
+      });
+    }
+    if (
+      THIRTY_DAY_MINIMUM_CLASSES.includes(backup.archiveStorageClass) &&
+      backup.archiveAfterDays < 30
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["archiveAfterDays"],
+        message: `must be at least 30 days for ${backup.archiveStorageClass}`,
+      });
+    }
+    const seen: string[] = [DAILY_PREFIX];
+    backup.archivePrefixes.forEach((prefix, i) => {
+      const other = seen.find((p) => p.startsWith(prefix) || prefix.startsWith(p));
+      if (other !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["archivePrefixes", i],
+          message: `${prefix} overlaps ${other}`,
+        });
+      }
+      seen.push(prefix);
+    });
+    const names = resolveBackupNames(backup.bucketName, backup.names);
+    for (const problem of nameProblems(names)) {
+      const explicit = backup.names[problem.key] !== undefined;
+      ctx.addIssue({
+        code: "custom",
+        path: explicit ? ["names", problem.key] : ["bucketName"],
+        message: explicit
+          ? problem.message
+          : `gives the derived name ${problem.key} ${problem.message} (or set names.${problem.key})`,
+      });
+    }
+    for (const problem of importIdProblems(backup.bucketName, names, backup.importIds)) {
+      ctx.addIssue({ code: "custom", path: ["importIds", problem.key], message: problem.message });
+    }
+  });
+
+export type BackupConfig = z.infer<typeof backupConfigSchema>;

@@ -1,0 +1,375 @@
+/**
+ * The mail server stack of ESTATE.md: nine containers on one private bridge network, each at a
+ * fixed address with a stable hostname, started by their real dependencies once what they need
+ * is healthy, with pinned images, limits, health checks, size-limited logs and labels; data on
+ * the SSD/HDD paths in volumes Pulumi never deletes; databases and users applied inside MariaDB
+ * so rotated passwords take effect.
+ */
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { NetworkAttachment, serviceContainer } from "../common/container";
+import { CommonFacts, dockerLabels } from "../common/labels";
+import { databaseSql, renderRootSql, renderUserSql } from "../common/mariadb";
+import { gatewayOf } from "../common/schema";
+import { MAIL_SERVICES, MailConfig, MailService } from "./schema";
+import {
+  MAIL_DB,
+  MAIL_HEALTHCHECKS,
+  MAIL_NEEDS,
+  MAIL_PATHS,
+  mailContainerName,
+  NEEDS_PRIVILEGE_ESCALATION,
+  postfixEnv,
+  renderDovecotConf,
+  renderDovecotSql,
+  renderMailNginxConf,
+  renderRspamdAntivirus,
+  STOP_GRACE_SECONDS,
+} from "./services";
+
+/** Pinned helper image used once to create the bind volumes' host directories. */
+export const DIRECTORY_HELPER_IMAGE = "busybox:1.36.1";
+
+export interface MailserverStackArgs {
+  /** Container name prefix: `mailserver` or `mailserver-staging`. */
+  containerPrefix: string;
+  /** The stack's bridge network subnet, e.g. `172.20.0.0/24`. */
+  subnet: string;
+  mailHostname: string;
+  domains: string[];
+  tlsCertDir: string;
+  tlsCertName: string;
+  dataPaths: MailConfig["dataPaths"];
+  relay: MailConfig["relay"];
+  services: MailConfig["services"];
+  facts: CommonFacts;
+  /** The Docker host URL (the provider's `host`), for commands run against the same engine. */
+  dockerHost: pulumi.Input<string>;
+  /** Protect data volumes from `pulumi destroy` (production). Default false. */
+  protectData?: boolean;
+  dbRootPassword: pulumi.Input<string>;
+  dbAppPassword: pulumi.Input<string>;
+  usermgmtDbPassword: pulumi.Input<string>;
+  usermgmtSecretKey: pulumi.Input<string>;
+  roundcubeDesKey: pulumi.Input<string>;
+  mailApiKey: pulumi.Input<string>;
+  /** SendGrid API key; required exactly when `relay.authenticated`. */
+  sendgridApiKey?: pulumi.Input<string>;
+}
+
+/** The mail stack's data volumes: host path root, sub-directory, in-container mount. */
+const MAIL_VOLUMES = {
+  db: { disk: "ssd", dir: "mysql" },
+  mail: { disk: "hdd", dir: "mail" },
+  rspamd: { disk: "hdd", dir: "rspamd" },
+  clamav: { disk: "hdd", dir: "clamav" },
+} as const;
+type MailVolume = keyof typeof MAIL_VOLUMES;
+
+export class MailserverStack extends pulumi.ComponentResource {
+  /** The stack's bridge network name (other stacks join it to reach Postfix, nginx, the API). */
+  readonly networkName: pulumi.Output<string>;
+  /** Docker container names by service. */
+  readonly containerNames: pulumi.Output<Record<MailService, string>>;
+  /** Published host endpoints, `address:port -> service:port`. */
+  readonly endpoints: pulumi.Output<string[]>;
+  /** The mail nginx origin on the mail network (webmail, for the tunnel). */
+  readonly webmailOrigin: pulumi.Output<string>;
+  /** The mail API origin on the mail network (Email Worker deliveries, for the tunnel). */
+  readonly apiOrigin: pulumi.Output<string>;
+  /** The containers, by service. */
+  readonly containers: Readonly<Record<MailService, docker.Container>>;
+
+  constructor(name: string, args: MailserverStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("onprem:mail:MailserverStack", name, {}, opts);
+
+    if (args.relay.authenticated && args.sendgridApiKey === undefined) {
+      throw new pulumi.ResourceError("relay.authenticated is set but no sendgridApiKey was given", this);
+    }
+    if (!args.relay.authenticated && args.sendgridApiKey !== undefined) {
+      throw new pulumi.ResourceError(
+        "a sendgridApiKey was given for an unauthenticated relay; staging must never hold relay credentials",
+        this,
+      );
+    }
+
+    const protectData = args.protectData ?? false;
+    const labels = (extra: Record<string, string>) =>
+      dockerLabels(args.facts, { "org.onprem-infra.stack": "mail", ...extra });
+    const child = { parent: this };
+    const containerName = (svc: MailService) => mailContainerName(args.containerPrefix, svc);
+
+    const network = new docker.Network(
+      `${name}-network`,
+      {
+        name: `${args.containerPrefix}-network`,
+        driver: "bridge",
+        ipamConfigs: [{ subnet: args.subnet, gateway: gatewayOf(args.subnet) }],
+        labels: labels({ "org.onprem-infra.role": "network" }),
+      },
+      { ...child, deleteBeforeReplace: true },
+    );
+
+    // Bind-backed local volumes need their host directories; `docker run -v` creates them.
+    const hostDirs = (Object.keys(MAIL_VOLUMES) as MailVolume[]).map(
+      (v) => `${args.dataPaths[MAIL_VOLUMES[v].disk]}/${MAIL_VOLUMES[v].dir}`,
+    );
+    const dataDirs = new command.local.Command(
+      `${name}-data-dirs`,
+      {
+        create: `docker run --rm ${hostDirs.map((d, i) => `-v ${d}:/d${i}`).join(" ")} ${DIRECTORY_HELPER_IMAGE} true`,
+        environment: { DOCKER_HOST: args.dockerHost },
+        triggers: hostDirs,
+      },
+      child,
+    );
+
+    const volumes = {} as Record<MailVolume, docker.Volume>;
+    for (const v of Object.keys(MAIL_VOLUMES) as MailVolume[]) {
+      volumes[v] = new docker.Volume(
+        `${name}-${v}-volume`,
+        {
+          name: `${args.containerPrefix}-${v}`,
+          driver: "local",
+          driverOpts: {
+            type: "none",
+            o: "bind",
+            device: `${args.dataPaths[MAIL_VOLUMES[v].disk]}/${MAIL_VOLUMES[v].dir}`,
+          },
+          labels: labels({ "org.onprem-infra.role": "data" }),
+        },
+        { ...child, dependsOn: [dataDirs], retainOnDelete: true, protect: protectData },
+      );
+    }
+    // The Postfix queue, shared by postfix and dovecot: a plain local volume, kept like data.
+    const spool = new docker.Volume(
+      `${name}-spool-volume`,
+      {
+        name: `${args.containerPrefix}-spool`,
+        driver: "local",
+        labels: labels({ "org.onprem-infra.role": "spool" }),
+      },
+      { ...child, retainOnDelete: true, protect: protectData },
+    );
+
+    const images = {} as Record<MailService, pulumi.Output<string>>;
+    for (const svc of MAIL_SERVICES) {
+      const settings = args.services[svc];
+      if ("build" in settings) {
+        const image = new docker.Image(
+          `${name}-${svc}-image`,
+          {
+            imageName: `onprem-infra/${svc}:${settings.build.version}`,
+            build: {
+              context: settings.build.context,
+              dockerfile: `${settings.build.context}/${settings.build.dockerfile}`,
+              platform: "linux/amd64",
+            },
+            skipPush: true,
+          },
+          child,
+        );
+        // For a local-only build, repoDigest is the built image id: a rebuild replaces the container.
+        images[svc] = image.repoDigest;
+      } else {
+        const image = new docker.RemoteImage(
+          `${name}-${svc}-image`,
+          { name: settings.image, keepLocally: true },
+          child,
+        );
+        images[svc] = image.imageId;
+      }
+    }
+
+    const certMount: docker.types.input.ContainerMount = {
+      type: "bind",
+      source: args.tlsCertDir,
+      target: MAIL_PATHS.certs,
+      readOnly: true,
+    };
+    const volumeMount = (v: MailVolume | "spool", target: string): docker.types.input.ContainerMount => ({
+      type: "volume",
+      source: v === "spool" ? spool.name : volumes[v].name,
+      target,
+    });
+
+    const containers = {} as Record<MailService, docker.Container>;
+    const create = (
+      svc: MailService,
+      spec: {
+        envs?: pulumi.Input<string>[];
+        mounts?: docker.types.input.ContainerMount[];
+        uploads?: pulumi.Input<docker.types.input.ContainerUpload>[];
+        after?: pulumi.Resource[];
+      },
+    ): docker.Container => {
+      const settings = args.services[svc];
+      const attachment: NetworkAttachment = { name: network.name, ipv4Address: settings.ip, aliases: [svc] };
+      containers[svc] = serviceContainer(
+        `${name}-${svc}`,
+        {
+          containerName: containerName(svc),
+          hostname: svc,
+          image: images[svc],
+          cpus: settings.cpus,
+          memory: settings.memory,
+          memoryReservation: settings.memoryReservation,
+          networks: [attachment],
+          ports: settings.ports.map((p) => ({
+            internal: p.container,
+            external: p.host,
+            ip: p.bind,
+            protocol: p.protocol,
+          })),
+          envs: spec.envs === undefined ? undefined : pulumi.all(spec.envs),
+          mounts: spec.mounts,
+          uploads: spec.uploads,
+          healthCheck: MAIL_HEALTHCHECKS[svc],
+          labels: labels({ "org.onprem-infra.service": svc }),
+          noNewPrivileges: !NEEDS_PRIVILEGE_ESCALATION.has(svc),
+          stopGraceSeconds: STOP_GRACE_SECONDS[svc],
+        },
+        { ...child, dependsOn: [...MAIL_NEEDS[svc].map((dep) => containers[dep]), ...(spec.after ?? [])] },
+      );
+      return containers[svc];
+    };
+
+    // Wave 0: the database and the virus scanner need nothing.
+    const mariadb = create("mariadb", {
+      envs: [
+        pulumi.secret(pulumi.interpolate`MARIADB_ROOT_PASSWORD=${args.dbRootPassword}`),
+        // Creates the health-check user on an existing data directory too.
+        "MARIADB_AUTO_UPGRADE=1",
+        "TZ=Asia/Tokyo",
+      ],
+      mounts: [volumeMount("db", MAIL_PATHS.mysql)],
+    });
+    create("clamav", { mounts: [volumeMount("clamav", MAIL_PATHS.clamav)] });
+
+    // Inside the running database: root's password, then each application user with its grants.
+    const sqlArgs = (sql: pulumi.Input<string>) => ({
+      dockerHost: args.dockerHost,
+      containerName: containerName("mariadb"),
+      sql,
+      triggers: [mariadb.id],
+    });
+    const dbRoot = databaseSql(
+      `${name}-db-root`,
+      sqlArgs(pulumi.output(args.dbRootPassword).apply(renderRootSql)),
+      {
+        ...child,
+        dependsOn: [mariadb],
+      },
+    );
+    const dbAppUser = databaseSql(
+      `${name}-db-user-${MAIL_DB.appUser}`,
+      sqlArgs(
+        pulumi
+          .output(args.dbAppPassword)
+          .apply((pw) =>
+            renderUserSql(
+              { user: MAIL_DB.appUser, databases: [MAIL_DB.mailDatabase, MAIL_DB.roundcubeDatabase] },
+              pw,
+            ),
+          ),
+      ),
+      { ...child, dependsOn: [mariadb, dbRoot] },
+    );
+    const dbUsermgmtUser = databaseSql(
+      `${name}-db-user-${MAIL_DB.usermgmtUser}`,
+      sqlArgs(
+        pulumi
+          .output(args.usermgmtDbPassword)
+          .apply((pw) =>
+            renderUserSql({ user: MAIL_DB.usermgmtUser, databases: [MAIL_DB.mailDatabase] }, pw),
+          ),
+      ),
+      { ...child, dependsOn: [mariadb, dbRoot] },
+    );
+
+    create("dovecot", {
+      mounts: [volumeMount("mail", MAIL_PATHS.maildir), volumeMount("spool", MAIL_PATHS.spool), certMount],
+      uploads: [
+        { file: "/etc/dovecot/conf.d/99-onprem.conf", content: renderDovecotConf(args.tlsCertName) },
+        { file: "/etc/dovecot/dovecot-sql.conf.ext", content: renderDovecotSql(args.dbAppPassword) },
+      ],
+      after: [dbAppUser],
+    });
+    create("rspamd", {
+      mounts: [volumeMount("rspamd", MAIL_PATHS.rspamd)],
+      uploads: [{ file: "/etc/rspamd/local.d/antivirus.conf", content: renderRspamdAntivirus() }],
+    });
+    create("postfix", {
+      envs: postfixEnv({
+        mailHostname: args.mailHostname,
+        domains: args.domains,
+        relayHost: args.relay.host,
+        tlsCertName: args.tlsCertName,
+        relayPassword: args.relay.authenticated ? args.sendgridApiKey : undefined,
+      }),
+      mounts: [volumeMount("spool", MAIL_PATHS.spool), certMount],
+    });
+    create("roundcube", {
+      envs: [
+        "ROUNDCUBEMAIL_DB_TYPE=mysql",
+        "ROUNDCUBEMAIL_DB_HOST=mariadb",
+        `ROUNDCUBEMAIL_DB_NAME=${MAIL_DB.roundcubeDatabase}`,
+        `ROUNDCUBEMAIL_DB_USER=${MAIL_DB.appUser}`,
+        pulumi.secret(pulumi.interpolate`ROUNDCUBEMAIL_DB_PASSWORD=${args.dbAppPassword}`),
+        pulumi.secret(pulumi.interpolate`ROUNDCUBEMAIL_DES_KEY=${args.roundcubeDesKey}`),
+        "ROUNDCUBEMAIL_DEFAULT_HOST=ssl://dovecot",
+        "ROUNDCUBEMAIL_DEFAULT_PORT=993",
+        "ROUNDCUBEMAIL_SMTP_SERVER=tls://postfix",
+        "ROUNDCUBEMAIL_SMTP_PORT=587",
+      ],
+      after: [dbAppUser],
+    });
+    create("mailserver-api", {
+      envs: [
+        pulumi.secret(pulumi.interpolate`MAIL_API_KEY=${args.mailApiKey}`),
+        "LMTP_HOST=dovecot",
+        "LMTP_PORT=2525",
+        `MAIL_DOMAINS=${args.domains.join(",")}`,
+      ],
+    });
+    create("usermgmt", {
+      envs: [
+        "DB_HOST=mariadb",
+        `DB_NAME=${MAIL_DB.mailDatabase}`,
+        `DB_USER=${MAIL_DB.usermgmtUser}`,
+        pulumi.secret(pulumi.interpolate`DB_PASSWORD=${args.usermgmtDbPassword}`),
+        pulumi.secret(pulumi.interpolate`SECRET_KEY=${args.usermgmtSecretKey}`),
+      ],
+      after: [dbUsermgmtUser],
+    });
+    create("nginx", {
+      mounts: [certMount],
+      uploads: [{ file: "/etc/nginx/conf.d/default.conf", content: renderMailNginxConf(args.tlsCertName) }],
+    });
+
+    this.containers = containers;
+    this.networkName = network.name;
+    this.containerNames = pulumi.output(
+      Object.fromEntries(MAIL_SERVICES.map((svc) => [svc, containerName(svc)])) as Record<
+        MailService,
+        string
+      >,
+    );
+    this.endpoints = pulumi.output(
+      MAIL_SERVICES.flatMap((svc) =>
+        args.services[svc].ports.map((p) => `${p.bind}:${p.host} -> ${svc}:${p.container}`),
+      ),
+    );
+    this.webmailOrigin = pulumi.output(`http://${containerName("nginx")}:80`);
+    this.apiOrigin = pulumi.output(`http://${containerName("mailserver-api")}:8080`);
+
+    this.registerOutputs({
+      networkName: this.networkName,
+      containerNames: this.containerNames,
+      endpoints: this.endpoints,
+      webmailOrigin: this.webmailOrigin,
+      apiOrigin: this.apiOrigin,
+    });
+  }
+}

@@ -1,0 +1,472 @@
+import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
+import { MailserverStack, MailserverStackArgs } from "../components/mail/MailserverStack";
+import { MAIL_SERVICES, mailConfigSchema, MailConfig } from "../components/mail/schema";
+import { criticalPath, estimatedSecondsToHealthy, startWaves } from "../components/common/startup";
+import { MAIL_HEALTHCHECKS } from "../components/mail/services";
+import { capture, Capture, CapturedResource } from "./harness/engine";
+import { readStackValues } from "./harness/stack";
+
+const CONTAINER = "docker:index/container:Container";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+const IMAGE = "docker:index/image:Image";
+const VOLUME = "docker:index/volume:Volume";
+const NETWORK = "docker:index/network:Network";
+const COMMAND = "command:local:Command";
+
+const FACTS = { project: "onprem-infra", environment: "production", owner: "kuma8088" };
+
+function mailConfig(stack: "production" | "staging"): MailConfig {
+  return mailConfigSchema.parse(readStackValues(stack)["onprem-infra:mail"]);
+}
+
+function args(stack: "production" | "staging", over: Partial<MailserverStackArgs> = {}): MailserverStackArgs {
+  const mail = mailConfig(stack);
+  return {
+    ...mail,
+    facts: { ...FACTS, environment: stack },
+    dockerHost: "ssh://deploy@workstation",
+    protectData: stack === "production",
+    dbRootPassword: pulumi.secret("root-pw-Aa11"),
+    dbAppPassword: pulumi.secret("app-pw-Aa11"),
+    usermgmtDbPassword: pulumi.secret("um-pw-Aa11"),
+    usermgmtSecretKey: pulumi.secret("um-key-Aa11"),
+    roundcubeDesKey: pulumi.secret("des-key-24-characters-xx"),
+    mailApiKey: pulumi.secret("api-key-Aa11"),
+    sendgridApiKey: mail.relay.authenticated ? pulumi.secret("SG.sendgrid-key") : undefined,
+    ...over,
+  };
+}
+
+/** Container and command names a container depends on (images, network and volumes left out). */
+function startDeps(cap: Capture, r: CapturedResource): string[] {
+  return r.dependencies
+    .map((urn) => cap.byUrn(urn))
+    .filter((d) => d.type === CONTAINER || d.type === COMMAND)
+    .map((d) => d.name)
+    .sort();
+}
+
+function env(r: CapturedResource): string[] {
+  return (r.inputs.envs as string[] | undefined) ?? [];
+}
+
+describe("MailserverStack (production)", () => {
+  let cap: Capture;
+  before(async () => {
+    cap = await capture(() => new MailserverStack("mail", args("production")));
+  });
+
+  it("registers one component with exactly its children", () => {
+    const [component] = cap.ofType("onprem:mail:MailserverStack");
+    assert.equal(component.name, "mail");
+    const counts: Record<string, number> = {};
+    for (const r of cap.childrenOf(component)) {
+      counts[r.type] = (counts[r.type] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, {
+      [NETWORK]: 1,
+      [COMMAND]: 4, // data dirs, root, two users
+      [VOLUME]: 5,
+      [REMOTE_IMAGE]: 7,
+      [IMAGE]: 2,
+      [CONTAINER]: 9,
+    });
+    assert.equal(cap.resources.length, 1 + 1 + 4 + 5 + 7 + 2 + 9);
+  });
+
+  it("creates the private bridge network with its subnet and labels", () => {
+    const net = cap.get("mail-network", NETWORK);
+    assert.equal(net.inputs.name, "mailserver-network");
+    assert.equal(net.inputs.driver, "bridge");
+    assert.deepEqual(net.inputs.ipamConfigs, [{ subnet: "172.20.0.0/24", gateway: "172.20.0.1" }]);
+    assert.ok((net.inputs.labels as { label: string }[]).some((l) => l.label === "org.onprem-infra.owner"));
+  });
+
+  const expected: Record<string, { name: string; image: string; cpus: string; memory: number; ip: string }> =
+    {
+      mariadb: {
+        name: "mailserver-mariadb",
+        image: "mariadb:10.11.7",
+        cpus: "1.0",
+        memory: 1024,
+        ip: "172.20.0.10",
+      },
+      dovecot: {
+        name: "mailserver-dovecot",
+        image: "dovecot/dovecot:2.3.21",
+        cpus: "1.0",
+        memory: 1024,
+        ip: "172.20.0.20",
+      },
+      clamav: {
+        name: "mailserver-clamav",
+        image: "clamav/clamav:1.3.1",
+        cpus: "1.0",
+        memory: 2048,
+        ip: "172.20.0.30",
+      },
+      rspamd: {
+        name: "mailserver-rspamd",
+        image: "rspamd/rspamd:3.8.4",
+        cpus: "1.0",
+        memory: 1024,
+        ip: "172.20.0.40",
+      },
+      postfix: {
+        name: "mailserver-postfix",
+        image: "boky/postfix:v4.4.0",
+        cpus: "1.0",
+        memory: 512,
+        ip: "172.20.0.50",
+      },
+      roundcube: {
+        name: "mailserver-roundcube",
+        image: "roundcube/roundcubemail:1.6.7-apache",
+        cpus: "0.5",
+        memory: 512,
+        ip: "172.20.0.60",
+      },
+      "mailserver-api": {
+        name: "mailserver-api",
+        image: "onprem-infra/mailserver-api:1.4.2",
+        cpus: "0.5",
+        memory: 256,
+        ip: "172.20.0.70",
+      },
+      usermgmt: {
+        name: "mailserver-usermgmt",
+        image: "onprem-infra/usermgmt:1.2.0",
+        cpus: "0.5",
+        memory: 512,
+        ip: "172.20.0.80",
+      },
+      nginx: {
+        name: "mailserver-nginx",
+        image: "nginx:1.26.2-alpine",
+        cpus: "0.5",
+        memory: 256,
+        ip: "172.20.0.90",
+      },
+    };
+
+  for (const [svc, want] of Object.entries(expected)) {
+    it(`${svc}: name, pinned image by id, limits, address, house settings`, () => {
+      const c = cap.get(`mail-${svc}`, CONTAINER);
+      assert.equal(c.inputs.name, want.name);
+      assert.equal(c.inputs.hostname, svc);
+      const image = cap.get(`mail-${svc}-image`);
+      if (image.type === REMOTE_IMAGE) {
+        assert.equal(image.inputs.name, want.image);
+        assert.equal(c.inputs.image, image.state.imageId);
+        assert.match(String(c.inputs.image), /^sha256:[0-9a-f]{64}$/);
+      } else {
+        assert.equal(image.type, IMAGE);
+        assert.equal(image.inputs.imageName, want.image);
+        assert.equal(image.inputs.skipPush, true);
+        assert.equal(c.inputs.image, image.state.repoDigest);
+      }
+      assert.equal(c.inputs.cpus, want.cpus);
+      assert.equal(c.inputs.memory, want.memory);
+      assert.deepEqual(
+        (c.inputs.networksAdvanced as { ipv4Address: string; aliases: string[] }[]).map((n) => [
+          n.ipv4Address,
+          n.aliases,
+        ]),
+        [[want.ip, [svc]]],
+      );
+      assert.equal(c.inputs.restart, "unless-stopped");
+      assert.equal(c.inputs.logDriver, "json-file");
+      assert.deepEqual(c.inputs.logOpts, { "max-size": "10m", "max-file": "3" });
+      assert.equal(c.inputs.wait, true);
+      assert.equal(c.options.deleteBeforeReplace, true);
+      assert.deepEqual(c.options.additionalSecretOutputs, ["envs"]);
+      assert.ok(c.options.replaceOnChanges.includes("healthcheck"));
+      assert.equal(c.parent, cap.get("mail").urn);
+      const labels = Object.fromEntries(
+        (c.inputs.labels as { label: string; value: string }[]).map((l) => [l.label, l.value]),
+      );
+      assert.deepEqual(
+        [
+          labels["org.onprem-infra.project"],
+          labels["org.onprem-infra.environment"],
+          labels["org.onprem-infra.managed-by"],
+          labels["org.onprem-infra.owner"],
+          labels["org.onprem-infra.service"],
+        ],
+        ["onprem-infra", "production", "pulumi", "kuma8088", svc],
+      );
+    });
+  }
+
+  it("health checks are ESTATE.md's, in the provider's duration format", () => {
+    const hc = (svc: string) =>
+      cap.get(`mail-${svc}`, CONTAINER).inputs.healthcheck as Record<string, unknown>;
+    assert.deepEqual(hc("mariadb"), {
+      tests: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"],
+      interval: "30s",
+      timeout: "10s",
+      retries: 3,
+      startPeriod: "40s",
+    });
+    assert.deepEqual(hc("clamav"), {
+      tests: ["CMD", "clamdscan", "--no-summary", "/etc/hosts"],
+      interval: "30s",
+      timeout: "30s",
+      retries: 3,
+      startPeriod: "5m0s",
+    });
+    assert.deepEqual((hc("dovecot").tests as string[]).slice(1), ["doveadm", "service", "status", "imap"]);
+    assert.deepEqual((hc("rspamd").tests as string[]).slice(1), ["rspamadm", "control", "stat"]);
+    assert.deepEqual(hc("postfix").tests, ["CMD", "sh", "-c", "nc -z 127.0.0.1 587"]);
+    assert.match((hc("mailserver-api").tests as string[]).join(" "), /127\.0\.0\.1:8080\/health/);
+    assert.match((hc("usermgmt").tests as string[]).join(" "), /127\.0\.0\.1:5000\/health/);
+    assert.match((hc("roundcube").tests as string[]).join(" "), /curl .*http:\/\/127\.0\.0\.1\//);
+    assert.match((hc("nginx").tests as string[]).join(" "), /wget .*http:\/\/127\.0\.0\.1\//);
+    assert.equal(cap.get("mail-clamav", CONTAINER).inputs.waitTimeout, 300 + 4 * 60);
+    assert.equal(cap.get("mail-nginx", CONTAINER).inputs.waitTimeout, 40 + 4 * 40);
+  });
+
+  it("publishes exactly ESTATE.md's host ports, bound to the Tailscale address", () => {
+    const ports: Record<string, unknown> = {};
+    for (const svc of MAIL_SERVICES) {
+      const p = cap.get(`mail-${svc}`, CONTAINER).inputs.ports as unknown[];
+      if (p.length > 0) {
+        ports[svc] = p;
+      }
+    }
+    const port = (n: number) => ({ internal: n, external: n, ip: "100.64.0.10", protocol: "tcp" });
+    assert.deepEqual(ports, {
+      dovecot: [port(993), port(995), port(2525)],
+      postfix: [port(587)],
+      nginx: [port(80), port(443)],
+    });
+  });
+
+  it("starts each service after exactly what it needs (and the database users it logs in as)", () => {
+    const deps: Record<string, string[]> = {};
+    for (const svc of MAIL_SERVICES) {
+      deps[svc] = startDeps(cap, cap.get(`mail-${svc}`, CONTAINER));
+    }
+    assert.deepEqual(deps, {
+      mariadb: [],
+      dovecot: ["mail-db-user-mailuser", "mail-mariadb"],
+      clamav: [],
+      rspamd: ["mail-clamav"],
+      postfix: ["mail-dovecot", "mail-rspamd"],
+      roundcube: ["mail-db-user-mailuser", "mail-dovecot", "mail-mariadb", "mail-postfix"],
+      "mailserver-api": ["mail-dovecot"],
+      usermgmt: ["mail-db-user-usermgmt", "mail-mariadb"],
+      nginx: ["mail-mailserver-api", "mail-roundcube", "mail-usermgmt"],
+    });
+  });
+
+  it("the start order derived from the registered edges has a five-service critical path, not nine", () => {
+    const needs: Record<string, string[]> = {};
+    for (const svc of MAIL_SERVICES) {
+      needs[svc] = startDeps(cap, cap.get(`mail-${svc}`, CONTAINER))
+        .filter((d) => cap.get(d).type === CONTAINER)
+        .map((d) => d.replace(/^mail-/, ""));
+    }
+    const waves = startWaves(needs);
+    assert.deepEqual(waves, [
+      ["clamav", "mariadb"],
+      ["dovecot", "rspamd", "usermgmt"],
+      ["mailserver-api", "postfix"],
+      ["roundcube"],
+      ["nginx"],
+    ]);
+    // Two chains are five long; ClamAV's five-minute start makes its chain the critical one.
+    const estimates = Object.fromEntries(
+      MAIL_SERVICES.map((s) => [s, estimatedSecondsToHealthy(MAIL_HEALTHCHECKS[s])]),
+    );
+    assert.deepEqual(criticalPath(needs, estimates), {
+      path: ["clamav", "rspamd", "postfix", "roundcube", "nginx"],
+      seconds: 300 + 4 * 60,
+    });
+  });
+
+  it("mounts data on the SSD/HDD volumes, the shared spool and read-only certificates", () => {
+    const mounts = (svc: string) =>
+      (
+        cap.get(`mail-${svc}`, CONTAINER).inputs.mounts as {
+          type: string;
+          source: string;
+          target: string;
+          readOnly?: boolean;
+        }[]
+      ).map((m) => `${m.type}:${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+    assert.deepEqual(mounts("mariadb"), ["volume:mailserver-db:/var/lib/mysql"]);
+    assert.deepEqual(mounts("dovecot"), [
+      "volume:mailserver-mail:/srv/mail",
+      "volume:mailserver-spool:/var/spool/postfix",
+      "bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro",
+    ]);
+    assert.deepEqual(mounts("postfix"), [
+      "volume:mailserver-spool:/var/spool/postfix",
+      "bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro",
+    ]);
+    assert.deepEqual(mounts("clamav"), ["volume:mailserver-clamav:/var/lib/clamav"]);
+    assert.deepEqual(mounts("rspamd"), ["volume:mailserver-rspamd:/var/lib/rspamd"]);
+    assert.deepEqual(mounts("nginx"), ["bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro"]);
+  });
+
+  it("keeps data volumes bind-backed on their disks, retained and protected", () => {
+    const devices: Record<string, unknown> = {};
+    for (const v of cap.ofType(VOLUME)) {
+      assert.equal(v.options.retainOnDelete, true, v.name);
+      assert.equal(v.options.protect, true, v.name);
+      devices[String(v.inputs.name)] =
+        (v.inputs.driverOpts as Record<string, string> | undefined)?.device ?? "(local)";
+    }
+    assert.deepEqual(devices, {
+      "mailserver-db": "/var/lib/onprem/ssd/mailserver/mysql",
+      "mailserver-mail": "/mnt/backup-hdd/mailserver/mail",
+      "mailserver-rspamd": "/mnt/backup-hdd/mailserver/rspamd",
+      "mailserver-clamav": "/mnt/backup-hdd/mailserver/clamav",
+      "mailserver-spool": "(local)",
+    });
+    const dirs = cap.get("mail-data-dirs", COMMAND);
+    assert.match(
+      String(dirs.inputs.create),
+      /^docker run --rm -v \/var\/lib\/onprem\/ssd\/mailserver\/mysql:\/d0 .* busybox:1\.36\.1 true$/,
+    );
+    for (const v of cap.ofType(VOLUME).filter((x) => x.inputs.driverOpts)) {
+      assert.deepEqual(cap.dependencyNames(v), ["mail-data-dirs"]);
+    }
+  });
+
+  it("relays through SendGrid with the key as a secret env entry, never on a label or health check", () => {
+    const postfix = cap.get("mail-postfix", CONTAINER);
+    assert.ok(env(postfix).includes("RELAYHOST=[smtp.sendgrid.net]:587"));
+    assert.ok(env(postfix).includes("RELAYHOST_PASSWORD=SG.sendgrid-key"));
+    assert.ok(postfix.secretPaths.includes("envs"), "envs must be secret");
+    for (const c of cap.ofType(CONTAINER)) {
+      const visible = JSON.stringify([c.inputs.labels, c.inputs.healthcheck, c.inputs.command]);
+      for (const secret of ["root-pw-Aa11", "app-pw-Aa11", "um-pw-Aa11", "SG.sendgrid-key", "api-key-Aa11"]) {
+        assert.ok(!visible.includes(secret), `${c.name} shows ${secret}`);
+      }
+    }
+  });
+
+  it("applies root and application users inside the running database, passwords only on stdin", () => {
+    const root = cap.get("mail-db-root", COMMAND);
+    assert.equal(
+      root.inputs.create,
+      "docker exec -i mailserver-mariadb mariadb --protocol=socket --user=root --batch",
+    );
+    assert.deepEqual(root.inputs.environment, { DOCKER_HOST: "ssh://deploy@workstation" });
+    assert.ok(root.secretPaths.includes("stdin"));
+    assert.match(
+      String(root.inputs.stdin),
+      /ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD\('root-pw-Aa11'\) OR unix_socket;/,
+    );
+    assert.deepEqual(
+      cap.dependencyNames(root).filter((n) => !n.startsWith("mail-mariadb-image")),
+      ["mail-mariadb"],
+    );
+    const app = cap.get("mail-db-user-mailuser", COMMAND);
+    assert.match(String(app.inputs.stdin), /GRANT ALL PRIVILEGES ON `roundcube`\.\* TO 'mailuser'@'%';/);
+    assert.deepEqual(cap.dependencyNames(app), ["mail-db-root", "mail-mariadb"]);
+    assert.ok(!String(app.inputs.create).includes("app-pw-Aa11"));
+  });
+
+  it("outputs the network, container names, published endpoints and origins", () => {
+    const state = cap.get("mail").state;
+    assert.equal(state.networkName, "mailserver-network");
+    assert.deepEqual(state.endpoints, [
+      "100.64.0.10:993 -> dovecot:993",
+      "100.64.0.10:995 -> dovecot:995",
+      "100.64.0.10:2525 -> dovecot:2525",
+      "100.64.0.10:587 -> postfix:587",
+      "100.64.0.10:80 -> nginx:80",
+      "100.64.0.10:443 -> nginx:443",
+    ]);
+    assert.equal(state.webmailOrigin, "http://mailserver-nginx:80");
+    assert.equal(state.apiOrigin, "http://mailserver-api:8080");
+    assert.equal((state.containerNames as Record<string, string>).usermgmt, "mailserver-usermgmt");
+  });
+});
+
+describe("MailserverStack (staging)", () => {
+  let cap: Capture;
+  before(async () => {
+    cap = await capture(() => new MailserverStack("mail-staging", args("staging")));
+  });
+
+  it("uses its own names, subnet and data paths", () => {
+    assert.equal(cap.get("mail-staging-network").inputs.name, "mailserver-staging-network");
+    assert.deepEqual(cap.get("mail-staging-network").inputs.ipamConfigs, [
+      { subnet: "172.21.0.0/24", gateway: "172.21.0.1" },
+    ]);
+    assert.equal(cap.get("mail-staging-mariadb", CONTAINER).inputs.name, "mailserver-staging-mariadb");
+    assert.equal(cap.get("mail-staging-mailserver-api", CONTAINER).inputs.name, "mailserver-staging-api");
+    assert.equal(
+      (cap.get("mail-staging-db-volume").inputs.driverOpts as Record<string, string>).device,
+      "/var/lib/onprem/ssd/mailserver-staging/mysql",
+    );
+  });
+
+  it("publishes nothing but LMTP on host port 3525", () => {
+    const published = cap
+      .ofType(CONTAINER)
+      .flatMap((c) =>
+        (c.inputs.ports as { external: number; internal: number }[]).map(
+          (p) => `${c.name}:${p.external}->${p.internal}`,
+        ),
+      );
+    assert.deepEqual(published, ["mail-staging-dovecot:3525->2525"]);
+  });
+
+  it("relays to the unusable [127.0.0.1]:9999 with no credentials", () => {
+    const postfix = env(cap.get("mail-staging-postfix", CONTAINER));
+    assert.ok(postfix.includes("RELAYHOST=[127.0.0.1]:9999"));
+    assert.ok(
+      !postfix.some((e) => e.startsWith("RELAYHOST_PASSWORD=") || e.startsWith("RELAYHOST_USERNAME=")),
+    );
+  });
+
+  it("runs at about half the production limits", () => {
+    const prod = mailConfig("production").services;
+    const stag = mailConfig("staging").services;
+    for (const svc of MAIL_SERVICES) {
+      assert.ok(stag[svc].cpus <= prod[svc].cpus / 2, svc);
+    }
+    assert.equal(cap.get("mail-staging-clamav", CONTAINER).inputs.memory, 1536);
+    assert.equal(cap.get("mail-staging-mariadb", CONTAINER).inputs.memory, 512);
+  });
+
+  it("does not protect its volumes but still never deletes them", () => {
+    for (const v of cap.ofType(VOLUME)) {
+      assert.equal(v.options.protect, false, v.name);
+      assert.equal(v.options.retainOnDelete, true, v.name);
+    }
+  });
+});
+
+describe("MailserverStack instances", () => {
+  it("two instances coexist without a resource or container name clash", async () => {
+    const cap = await capture(() => {
+      new MailserverStack("mail", args("production"));
+      new MailserverStack("mail-staging", args("staging"));
+    });
+    const urns = cap.resources.map((r) => r.urn);
+    assert.equal(new Set(urns).size, urns.length);
+    const names = cap.ofType(CONTAINER).map((c) => String(c.inputs.name));
+    assert.equal(names.length, 18);
+    assert.equal(new Set(names).size, 18);
+    const volumes = cap.ofType(VOLUME).map((v) => String(v.inputs.name));
+    assert.equal(new Set(volumes).size, 10);
+  });
+
+  it("rejects an authenticated relay without a key, and a key for an unauthenticated relay", () => {
+    assert.throws(
+      () => new MailserverStack("bad1", args("production", { sendgridApiKey: undefined })),
+      /relay.authenticated is set but no sendgridApiKey/,
+    );
+    assert.throws(
+      () => new MailserverStack("bad2", args("staging", { sendgridApiKey: pulumi.secret("SG.x") })),
+      /staging must never hold relay credentials/,
+    );
+  });
+});
