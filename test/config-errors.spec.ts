@@ -1,0 +1,214 @@
+/**
+ * Bad or missing config stops the program before any resource is registered, with one message
+ * naming the stack file and the key.
+ */
+import { strict as assert } from "node:assert";
+import { registeredCount } from "./harness/engine";
+import { cloneValues, readStackValues, runStack, secretsFor, StackName, StackValues } from "./harness/stack";
+
+type Edit = (values: StackValues) => void;
+
+/** The mail section of a stack's values, for editing. */
+function mail(
+  values: StackValues,
+): Record<string, Record<string, Record<string, unknown>>> & Record<string, unknown> {
+  return values["onprem-infra:mail"] as Record<string, Record<string, Record<string, unknown>>> &
+    Record<string, unknown>;
+}
+
+async function expectConfigError(
+  stack: StackName,
+  edit: Edit,
+  expected: RegExp,
+  secrets: Record<string, string> = secretsFor(stack),
+): Promise<string> {
+  const values = cloneValues(readStackValues(stack));
+  edit(values);
+  let message = "";
+  try {
+    await runStack(stack, values, secrets);
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  assert.match(message, new RegExp(`^Invalid stack config in Pulumi\\.${stack}\\.yaml:`));
+  assert.match(message, expected);
+  assert.equal(registeredCount(), 0, "no resource may be registered");
+  return message;
+}
+
+describe("config errors stop the program before any resource", () => {
+  it("the committed stack files register resources (the control case)", async () => {
+    const run = await runStack("staging");
+    assert.ok(run.capture.resources.length > 30);
+  });
+
+  const cases: [string, StackName, Edit, RegExp][] = [
+    [
+      "a subnet with host bits",
+      "production",
+      (v) => (mail(v).subnet = "172.20.0.1/24"),
+      /onprem-infra:mail\.subnet: must name the network address/,
+    ],
+    [
+      "a subnet that is not one",
+      "production",
+      (v) => (mail(v).subnet = "172.300.0.0/24"),
+      /onprem-infra:mail\.subnet: must be an IPv4 subnet/,
+    ],
+    [
+      "a CPU limit that is not a positive number",
+      "production",
+      (v) => (mail(v).services.mariadb.cpus = -1),
+      /onprem-infra:mail\.services\.mariadb\.cpus: must be a positive number/,
+    ],
+    [
+      "a CPU limit given as text",
+      "staging",
+      (v) => (mail(v).services.clamav.cpus = "one"),
+      /onprem-infra:mail\.services\.clamav\.cpus: must be a number of CPUs/,
+    ],
+    [
+      "a memory size like 1Q",
+      "production",
+      (v) => (mail(v).services.dovecot.memory = "1Q"),
+      /onprem-infra:mail\.services\.dovecot\.memory: must be a size like 512M or 2G/,
+    ],
+    [
+      "a duplicate fixed IP",
+      "production",
+      (v) => (mail(v).services.rspamd.ip = "172.20.0.10"),
+      /onprem-infra:mail\.services\.rspamd\.ip: 172\.20\.0\.10 is already the address of mariadb/,
+    ],
+    [
+      "a fixed IP outside the subnet",
+      "staging",
+      (v) => (mail(v).services.nginx.ip = "172.20.0.90"),
+      /onprem-infra:mail\.services\.nginx\.ip: 172\.20\.0\.90 is not a usable host address in 172\.21\.0\.0\/24/,
+    ],
+    [
+      "a port outside 1-65535",
+      "production",
+      (v) => ((mail(v).services.postfix.ports as { host: number }[])[0].host = 70000),
+      /onprem-infra:mail\.services\.postfix\.ports\[0\]\.host: must be between 1 and 65535/,
+    ],
+    [
+      "two services on one host port",
+      "production",
+      (v) =>
+        (mail(v).services.nginx.ports as unknown[]).push({ host: 587, container: 8587, bind: "100.64.0.10" }),
+      /onprem-infra:mail\.services\.nginx\.ports\[2\]: host port 100\.64\.0\.10:587 is already published by mail\.services\.postfix\.ports\[0\]/,
+    ],
+    [
+      "a port bound to all interfaces",
+      "production",
+      (v) => ((mail(v).services.nginx.ports as { bind: string }[])[0].bind = "0.0.0.0"),
+      /onprem-infra:mail\.services\.nginx\.ports\[0\]\.bind: must be a specific address, not 0\.0\.0\.0/,
+    ],
+    [
+      "an image pinned to latest",
+      "production",
+      (v) => (mail(v).services.nginx.image = "nginx:latest"),
+      /onprem-infra:mail\.services\.nginx\.image: must be pinned to a version tag \(not latest\) or a sha256 digest/,
+    ],
+    [
+      "an untagged image behind a registry port",
+      "production",
+      (v) => (mail(v).services.nginx.image = "registry.local:5000/nginx"),
+      /onprem-infra:mail\.services\.nginx\.image: must be pinned/,
+    ],
+    [
+      "a missing service",
+      "production",
+      (v) => delete mail(v).services.usermgmt,
+      /onprem-infra:mail\.services\.usermgmt: Invalid input: expected object, received undefined/,
+    ],
+    [
+      "an unknown key",
+      "staging",
+      (v) => (mail(v).servics = {}),
+      /onprem-infra:mail: Unrecognized key: "servics"/,
+    ],
+    [
+      "an environment that is not the stack",
+      "staging",
+      (v) => (v["onprem-infra:environment"] = "production"),
+      /onprem-infra:environment: must equal the stack name "staging", got "production"/,
+    ],
+    [
+      "an empty owner",
+      "production",
+      (v) => (v["onprem-infra:owner"] = ""),
+      /onprem-infra:owner: must not be empty/,
+    ],
+    [
+      "a staging relay that could send real mail",
+      "staging",
+      (v) => ((mail(v).relay as unknown as { host: string }).host = "[smtp.sendgrid.net]:587"),
+      /onprem-infra:mail\.relay\.host: a staging stack must use an unusable loopback relay/,
+    ],
+    ["a missing Docker host", "production", (v) => delete v["docker:host"], /docker:host: is required/],
+    [
+      "a Docker host that is not a URL",
+      "production",
+      (v) => (v["docker:host"] = "workstation"),
+      /docker:host: must be an ssh:\/\/, unix:\/\/ or tcp:\/\/ URL/,
+    ],
+    [
+      "a rotation stamp that is not a date",
+      "production",
+      (v) => ((v["onprem-infra:rotations"] as Record<string, string>).mailDbRootPassword = "2026-13-01"),
+      /onprem-infra:rotations\.mailDbRootPassword: must be a date like 2026-11-01/,
+    ],
+  ];
+  for (const [what, stack, edit, expected] of cases) {
+    it(`rejects ${what} (${stack})`, async () => {
+      await expectConfigError(stack, edit, expected);
+    });
+  }
+
+  it("names the exact command for a missing external secret", async () => {
+    await expectConfigError(
+      "production",
+      () => undefined,
+      /onprem-infra:sendgridApiKey: is required; set it with `pulumi config set --secret onprem-infra:sendgridApiKey <value> --stack production`/,
+      { "onprem-infra:cloudflareApiToken": "cf-token" },
+    );
+  });
+
+  it("rejects an external secret stored in plain text", async () => {
+    const values = cloneValues(readStackValues("staging"));
+    values["onprem-infra:cloudflareApiToken"] = "cf-token-in-plain-text";
+    let message = "";
+    try {
+      await runStack("staging", values, {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assert.match(
+      message,
+      /onprem-infra:cloudflareApiToken: is stored in plain text; set it again with `pulumi config set --secret/,
+    );
+    assert.equal(registeredCount(), 0);
+  });
+
+  it("rejects relay credentials in a stack whose relay is unauthenticated", async () => {
+    await expectConfigError(
+      "staging",
+      () => undefined,
+      /onprem-infra:sendgridApiKey: must not be set: this stack's relay is unauthenticated/,
+      secretsFor("production"),
+    );
+  });
+
+  it("reports every problem at once, in one message", async () => {
+    const message = await expectConfigError(
+      "production",
+      (v) => {
+        mail(v).services.mariadb.cpus = 0;
+        mail(v).services.clamav.memory = "2GB";
+      },
+      /mariadb\.cpus/,
+    );
+    assert.match(message, /clamav\.memory/);
+  });
+});
