@@ -114,7 +114,7 @@ export function isUsableHostIn(ip: string, cidr: string): boolean {
   const [net, bitsText] = cidr.split("/");
   const bits = Number(bitsText);
   const mask = maskBits(bits);
-  const base = ipToInt(net) & mask;
+  const base = (ipToInt(net) & mask) >>> 0;
   const addr = ipToInt(ip);
   const broadcast = (base | (~mask >>> 0)) >>> 0;
   return (addr & mask) >>> 0 === base >>> 0 && addr !== base && addr !== base + 1 && addr !== broadcast;
