@@ -11,6 +11,8 @@ import { findPortClash, portClaims } from "./components/common/schema";
 import { mailConfigSchema } from "./components/mail/schema";
 import { backupConfigSchema } from "./components/backup/schema";
 import { rotationsSchema } from "./components/secrets/schema";
+import { blogConfigSchema } from "./components/blog/schema";
+import { checkEdge, tunnelConfigSchema } from "./components/tunnel/schema";
 
 export const PROJECT = "onprem-infra";
 
@@ -26,9 +28,16 @@ export const stackConfigSchema = z
     backup: backupConfigSchema,
     /** When each secret was last rotated; see components/secrets. */
     rotations: rotationsSchema,
+    /** The WordPress stack and its sites; see components/blog. */
+    blog: blogConfigSchema,
+    /** The Cloudflare Tunnel, its DNS records and inbound mail; see components/tunnel. */
+    tunnel: tunnelConfigSchema,
   })
   .superRefine((cfg, ctx) => {
-    const clash = findPortClash(portClaims(cfg.mail.services, "mail.services"));
+    const clash = findPortClash([
+      ...portClaims(cfg.mail.services, "mail.services"),
+      ...portClaims(cfg.blog.services, "blog.services"),
+    ]);
     if (clash) {
       ctx.addIssue({
         code: "custom",
@@ -36,6 +45,8 @@ export const stackConfigSchema = z
         message: `host port ${clash.second.bind}:${clash.second.host} is already published by ${clash.first.key}`,
       });
     }
+    // Hostnames, zones, inbound-mail domains, subnets and staging isolation across mail, blog and tunnel.
+    checkEdge(cfg, ctx);
   });
 
 export type StackSettings = z.infer<typeof stackConfigSchema>;

@@ -4,6 +4,7 @@
  * with `pulumi preview` / `pulumi up --stack <production|staging>`.
  */
 import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -11,12 +12,16 @@ import * as random from "@pulumi/random";
 import { loadStackConfig } from "./config";
 import { BackupInfra } from "./components/backup/BackupInfra";
 import { BILLING_REGION } from "./components/backup/policies";
+import { BlogStack } from "./components/blog/BlogStack";
+import { blogHostnames } from "./components/blog/schema";
+import { blogNginxOrigin } from "./components/blog/services";
 import { commonTags } from "./components/common/labels";
 import { MailserverStack } from "./components/mail/MailserverStack";
 import { GeneratedSecrets } from "./components/secrets/GeneratedSecrets";
 import { inventoryFor } from "./components/secrets/inventory";
 import { rotationReport } from "./components/secrets/rotation";
 import { rotationStamps } from "./components/secrets/schema";
+import { Tunnel } from "./components/tunnel/Tunnel";
 
 // Validates every key before anything is registered; a bad stack file stops here.
 const cfg = loadStackConfig();
@@ -26,6 +31,9 @@ const production = cfg.stack === "production";
 const dockerProvider = new docker.Provider("docker", { host: cfg.dockerHost });
 const randomProvider = new random.Provider("random");
 const commandProvider = new command.Provider("command");
+const cloudflareProvider = new cloudflare.Provider("cloudflare", {
+  apiToken: cfg.secrets.cloudflareApiToken,
+});
 // AWS: the backup region, and us-east-1 where billing metrics live; both tag everything alike.
 const awsDefaultTags = { tags: commonTags(cfg.facts) };
 const awsProvider = new aws.Provider("aws", { region: cfg.awsRegion, defaultTags: awsDefaultTags });
@@ -34,7 +42,7 @@ const awsBillingProvider = new aws.Provider("aws-billing", {
   defaultTags: awsDefaultTags,
 });
 
-const siteNames: string[] = [];
+const siteNames = cfg.blog.sites.map((s) => s.name);
 const stamps = rotationStamps(cfg.rotations, siteNames);
 const secrets = new GeneratedSecrets(
   "secrets",
@@ -56,6 +64,50 @@ const mail = new MailserverStack(
     roundcubeDesKey: secrets.values.roundcubeDesKey,
     mailApiKey: secrets.values.mailApiKey,
     sendgridApiKey: cfg.mail.relay.authenticated ? cfg.secrets.sendgridApiKey : undefined,
+  },
+  { providers: { docker: dockerProvider, command: commandProvider } },
+);
+
+// The tunnel first: cloudflared (in the blog stack) runs with its token, after its configuration.
+const tunnel = new Tunnel(
+  "tunnel",
+  {
+    accountId: cfg.tunnel.accountId,
+    tunnelName: cfg.tunnel.name,
+    zones: cfg.tunnel.zones,
+    blogHostnames: blogHostnames(cfg.blog.sites),
+    blogOrigin: blogNginxOrigin(cfg.blog.containerPrefix),
+    webmailHostname: cfg.tunnel.webmailHostname,
+    webmailOrigin: mail.webmailOrigin,
+    mailApiHostname: cfg.tunnel.mailApiHostname,
+    apiOrigin: mail.apiOrigin,
+    tunnelSecret: secrets.values.tunnelSecret,
+    workerName: cfg.tunnel.email.workerName,
+    deliveryPath: cfg.tunnel.email.deliveryPath,
+    catchAllZones: cfg.tunnel.email.catchAll,
+    emailAddresses: cfg.tunnel.email.addresses,
+    mailApiKey: secrets.values.mailApiKey,
+    facts: cfg.facts,
+  },
+  { providers: { cloudflare: cloudflareProvider } },
+);
+
+const blog = new BlogStack(
+  "blog",
+  {
+    containerPrefix: cfg.blog.containerPrefix,
+    subnet: cfg.blog.subnet,
+    dataPaths: cfg.blog.dataPaths,
+    services: cfg.blog.services,
+    sites: cfg.blog.sites,
+    facts: cfg.facts,
+    dockerHost: cfg.dockerHost,
+    mailNetworkName: mail.networkName,
+    protectData: production,
+    dbRootPassword: secrets.values.blogDbRootPassword,
+    sitePasswords: secrets.sitePasswords,
+    tunnelToken: tunnel.token,
+    tunnelResources: [tunnel.ingressConfig],
   },
   { providers: { docker: dockerProvider, command: commandProvider } },
 );
@@ -83,6 +135,16 @@ export const dockerHost = cfg.dockerHost;
 export const mailNetwork = mail.networkName;
 export const mailContainers = mail.containerNames;
 export const mailEndpoints = mail.endpoints;
+/** The blog stack's network and containers, what it publishes on the host, and its sites' hostnames. */
+export const blogNetwork = blog.networkName;
+export const blogContainers = blog.containerNames;
+export const blogEndpoints = blog.endpoints;
+export const blogHostnamesServed = blog.hostnames;
+/** The tunnel, where every public hostname points, and the Email Worker receiving inbound mail. */
+export const tunnelId = tunnel.tunnelId;
+export const tunnelCnameTarget = tunnel.cnameTarget;
+export const tunnelHostnames = tunnel.hostnames;
+export const inboundMailWorker = tunnel.workerName;
 /** Every secret's last rotation, age, period and status (ok, due within 14 days, overdue). */
 export const secretRotation = pulumi.output(
   rotationReport(

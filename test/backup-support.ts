@@ -143,5 +143,8 @@ export function effectiveTags(cap: Capture, r: CapturedResource): Record<string,
   if (!provider) {
     throw new Error(`${r.name} uses no captured AWS provider (${r.provider || "default provider"})`);
   }
-  return { ...providerDefaultTags(provider), ...((r.inputs.tags as Record<string, string> | undefined) ?? {}) };
+  return {
+    ...providerDefaultTags(provider),
+    ...((r.inputs.tags as Record<string, string> | undefined) ?? {}),
+  };
 }

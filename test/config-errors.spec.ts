@@ -9,11 +9,15 @@ import { cloneValues, readStackValues, runStack, secretsFor, StackName, StackVal
 type Edit = (values: StackValues) => void;
 
 /** The mail section of a stack's values, for editing. */
-function mail(
-  values: StackValues,
-): Record<string, Record<string, Record<string, unknown>>> & Record<string, unknown> {
-  return values["onprem-infra:mail"] as Record<string, Record<string, Record<string, unknown>>> &
-    Record<string, unknown>;
+interface MailValues {
+  subnet: unknown;
+  relay: { host: string };
+  services: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+function mail(values: StackValues): MailValues {
+  return values["onprem-infra:mail"] as MailValues;
 }
 
 async function expectConfigError(
@@ -143,7 +147,7 @@ describe("config errors stop the program before any resource", () => {
     [
       "a staging relay that could send real mail",
       "staging",
-      (v) => ((mail(v).relay as unknown as { host: string }).host = "[smtp.sendgrid.net]:587"),
+      (v) => (mail(v).relay.host = "[smtp.sendgrid.net]:587"),
       /onprem-infra:mail\.relay\.host: a staging stack must use an unusable loopback relay/,
     ],
     ["a missing Docker host", "production", (v) => delete v["docker:host"], /docker:host: is required/],

@@ -114,7 +114,10 @@ export class BackupInfra extends pulumi.ComponentResource {
       );
     }
     if (!Number.isInteger(retentionDays) || retentionDays < 1) {
-      throw new pulumi.ResourceError(`retentionDays must be a whole number of days >= 1, got ${retentionDays}`, this);
+      throw new pulumi.ResourceError(
+        `retentionDays must be a whole number of days >= 1, got ${retentionDays}`,
+        this,
+      );
     }
     const problems = [...nameProblems(names), ...importIdProblems(args.bucketName, names, importIds)];
     if (problems.length > 0) {
@@ -162,7 +165,10 @@ export class BackupInfra extends pulumi.ComponentResource {
           args.kmsKeyArn === undefined
             ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }
             : {
-                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+                applyServerSideEncryptionByDefault: {
+                  sseAlgorithm: "aws:kms",
+                  kmsMasterKeyId: args.kmsKeyArn,
+                },
                 bucketKeyEnabled: true,
               },
         ],

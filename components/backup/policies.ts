@@ -284,7 +284,8 @@ export function resolveBackupNames(bucketName: string, overrides: BackupNameOver
     uploaderPolicy: overrides.uploaderPolicy ?? "backup-upload",
     restoreRole: overrides.restoreRole ?? `${bucketName}-restore`,
     restorePolicy: overrides.restorePolicy ?? "backup-restore",
-    topic: overrides.topic ?? `${bucketName}-alerts`,
+    // Topic names allow no dots; bucket names may have them.
+    topic: overrides.topic ?? `${bucketName.replace(/\./g, "-")}-alerts`,
     warningAlarm: overrides.warningAlarm ?? `${bucketName}-s3-charges-warning`,
     criticalAlarm: overrides.criticalAlarm ?? `${bucketName}-s3-charges-critical`,
   };
@@ -377,7 +378,8 @@ export const IMPORT_ID_KEYS = [
   "criticalAlarm",
 ] as const satisfies readonly (keyof BackupImportIds)[];
 
-const KMS_KEY_ID = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KMS_KEY_ID =
+  /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
 function escapeRegExp(text: string): string {
@@ -422,9 +424,7 @@ export function importIdProblems(
       problems.push({ key, message: `must be "${want}" (the name this program declares), got "${id}"` });
     }
   }
-  const topicArn = new RegExp(
-    `^arn:aws[a-z-]*:sns:${BILLING_REGION}:\\d{12}:${escapeRegExp(names.topic)}$`,
-  );
+  const topicArn = new RegExp(`^arn:aws[a-z-]*:sns:${BILLING_REGION}:\\d{12}:${escapeRegExp(names.topic)}$`);
   if (ids.topic !== undefined && !topicArn.test(ids.topic)) {
     problems.push({
       key: "topic",

@@ -42,23 +42,28 @@ const threshold = z.number({ message: "must be an amount" }).positive("must be a
 
 const nonEmptyName = z.string().min(1, "must not be empty");
 
-/** AWS tag keys: 1-128 characters, not in the reserved `aws:` space. */
-const tagKey = z
-  .string()
-  .min(1, "tag keys must not be empty")
-  .max(128, "tag keys must be at most 128 characters")
-  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, "tag keys may contain letters, digits, spaces and _.:/=+-@")
-  .refine((k) => !k.toLowerCase().startsWith("aws:"), "tag keys must not begin with aws:")
-  .refine(
-    (k) => !(COMMON_TAG_KEYS as readonly string[]).includes(k),
-    "the common tags come from environment and owner, not from backup.tags",
-  );
+/** Characters AWS allows in tag keys and values. */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
-const tagValue = z
-  .string()
-  .min(1, "must not be empty")
-  .max(256, "must be at most 256 characters")
-  .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, "may contain letters, digits, spaces and _.:/=+-@");
+/** The first problem with an extra tag (key and value), or undefined. */
+export function tagProblem(key: string, value: string): string | undefined {
+  if (key.length === 0 || key.length > 128 || !TAG_TEXT.test(key)) {
+    return "tag keys must be 1-128 letters, digits, spaces or _.:/=+-@";
+  }
+  if (key.toLowerCase().startsWith("aws:")) {
+    return "tag keys must not begin with aws:";
+  }
+  if ((COMMON_TAG_KEYS as readonly string[]).includes(key)) {
+    return "the common tags come from environment and owner, not from backup.tags";
+  }
+  if (value.trim().length === 0) {
+    return "must not be empty";
+  }
+  if (value.length > 256 || !TAG_TEXT.test(value)) {
+    return "must be at most 256 letters, digits, spaces or _.:/=+-@";
+  }
+  return undefined;
+}
 
 const importId = z.string().min(1, "must not be empty");
 
@@ -71,7 +76,10 @@ export const backupConfigSchema = z
     /** Days after which `daily/` objects expire. */
     dailyExpirationDays: days(1, 365).default(7),
     /** Long-lived prefixes that move to a colder storage class. */
-    archivePrefixes: z.array(keyPrefix).min(1, "must list at least one prefix").default(["weekly/", "monthly/"]),
+    archivePrefixes: z
+      .array(keyPrefix)
+      .min(1, "must list at least one prefix")
+      .default(["weekly/", "monthly/"]),
     /** Days after which the long-lived prefixes move to `archiveStorageClass`. */
     archiveAfterDays: days(1, 3650).default(30),
     archiveStorageClass: z.enum(ARCHIVE_STORAGE_CLASSES).default("GLACIER_IR"),
@@ -111,7 +119,7 @@ export const backupConfigSchema = z
       })
       .default({}),
     /** Extra tags on every backup resource, beyond the common ones. */
-    tags: z.record(tagKey, tagValue).default({}),
+    tags: z.record(z.string(), z.string()).default({}),
     /** Ids of existing resources to adopt instead of creating them (README, "Backups"). */
     importIds: z
       .strictObject(
@@ -123,17 +131,24 @@ export const backupConfigSchema = z
       .default({}),
   })
   .superRefine((backup, ctx) => {
-    if (backup.criticalThreshold <= backup.warningThreshold) {
+    for (const [key, value] of Object.entries(backup.tags)) {
+      const problem = tagProblem(key, value);
+      if (problem) {
+        ctx.addIssue({ code: "custom", path: ["tags", key], message: problem });
+      }
+    }
+    if (
+      backup.warningThreshold > 0 &&
+      backup.criticalThreshold > 0 &&
+      backup.criticalThreshold <= backup.warningThreshold
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["criticalThreshold"],
         message: `must be greater than warningThreshold (${backup.warningThreshold})`,
       });
     }
-    if (
-      THIRTY_DAY_MINIMUM_CLASSES.includes(backup.archiveStorageClass) &&
-      backup.archiveAfterDays < 30
-    ) {
+    if (THIRTY_DAY_MINIMUM_CLASSES.includes(backup.archiveStorageClass) && backup.archiveAfterDays < 30) {
       ctx.addIssue({
         code: "custom",
         path: ["archiveAfterDays"],
@@ -152,6 +167,9 @@ export const backupConfigSchema = z
       }
       seen.push(prefix);
     });
+    if (s3BucketNameProblem(backup.bucketName) !== undefined) {
+      return; // already reported; the derived names would only repeat it
+    }
     const names = resolveBackupNames(backup.bucketName, backup.names);
     for (const problem of nameProblems(names)) {
       const explicit = backup.names[problem.key] !== undefined;
@@ -163,7 +181,9 @@ export const backupConfigSchema = z
           : `gives the derived name ${problem.key} ${problem.message} (or set names.${problem.key})`,
       });
     }
-    for (const problem of importIdProblems(backup.bucketName, names, backup.importIds)) {
+    // Empty ids are reported by their own schema.
+    const ids = Object.fromEntries(Object.entries(backup.importIds).filter(([, id]) => id !== ""));
+    for (const problem of importIdProblems(backup.bucketName, names, ids)) {
       ctx.addIssue({ code: "custom", path: ["importIds", problem.key], message: problem.message });
     }
   });

@@ -30,8 +30,14 @@ export function secretsFor(stack: string): Record<string, string> {
 /** A stack's config as plain data: `namespace:key` -> value (objects as objects). */
 export type StackValues = Record<string, unknown>;
 
-/** Reads `Pulumi.yaml` defaults and `Pulumi.<stack>.yaml` into one map of full keys to values. */
-export function readStackValues(stack: string): StackValues {
+/**
+ * Reads `Pulumi.yaml` defaults and `Pulumi.<stack>.yaml` (or `stackFile`, an edited copy) into
+ * one map of full keys to values.
+ */
+export function readStackValues(
+  stack: string,
+  stackFile: string = path.join(ROOT, `Pulumi.${stack}.yaml`),
+): StackValues {
   const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
     config?: Record<string, unknown>;
   };
@@ -49,7 +55,7 @@ export function readStackValues(stack: string): StackValues {
       values[fullKey] = decl;
     }
   }
-  const file = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+  const file = parse(fs.readFileSync(stackFile, "utf8")) as {
     config?: Record<string, unknown>;
   };
   Object.assign(values, file.config ?? {});

@@ -1,0 +1,325 @@
+/**
+ * The blog stack of ESTATE.md: five containers (mariadb, redis, wordpress, nginx, cloudflared)
+ * on the stack's own bridge network, each at a fixed address, started by their real needs once
+ * what they need is healthy; wordpress and cloudflared also join the mail network. Every
+ * WordPress site of the config gets its database and user (applied inside the running MariaDB,
+ * so it also works on an existing data directory and a rotated password takes effect), its
+ * files when missing, and its nginx virtual host.
+ */
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { NetworkAttachment, serviceContainer } from "../common/container";
+import { CommonFacts, dockerLabels } from "../common/labels";
+import { databaseSql, renderRootSql, renderUserSql } from "../common/mariadb";
+import { gatewayOf } from "../common/schema";
+import { DIRECTORY_HELPER_IMAGE } from "../mail/MailserverStack";
+import { BLOG_SERVICES, BlogConfig, BlogService, BlogSite, blogHostnames } from "./schema";
+import {
+  BLOG_HEALTHCHECKS,
+  BLOG_NEEDS,
+  BLOG_STOP_GRACE_SECONDS,
+  BLOG_VOLUMES,
+  BlogVolume,
+  blogContainerName,
+  blogNginxOrigin,
+  cloudflaredCommand,
+  mariadbCommand,
+  redisCommand,
+  renderNginxBaseConf,
+  renderNginxSite,
+  renderSiteFilesScript,
+  siteConfFile,
+  WORDPRESS_BUILD_CONTEXT,
+  wordpressEnv,
+  wordpressImageName,
+} from "./services";
+
+export interface BlogStackArgs {
+  /** Container name prefix: `blog` or `blog-staging`. */
+  containerPrefix: string;
+  /** The stack's bridge network subnet, e.g. `172.22.0.0/24`. */
+  subnet: string;
+  dataPaths: BlogConfig["dataPaths"];
+  services: BlogConfig["services"];
+  /** The WordPress sites. */
+  sites: BlogSite[];
+  facts: CommonFacts;
+  /** The Docker host URL (the provider's `host`), for commands run against the same engine. */
+  dockerHost: pulumi.Input<string>;
+  /** The mail stack's network (MailserverStack.networkName): wordpress sends through Postfix, cloudflared reaches webmail and the API. */
+  mailNetworkName: pulumi.Input<string>;
+  /** Protect data volumes from `pulumi destroy` (production). Default false. */
+  protectData?: boolean;
+  /** The blog MariaDB root password. */
+  dbRootPassword: pulumi.Input<string>;
+  /** Each site's database password, by site name (exactly the sites above). */
+  sitePasswords: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The tunnel token cloudflared runs with (Tunnel.token). */
+  tunnelToken: pulumi.Input<string>;
+  /** What cloudflared also waits for: the tunnel's remote configuration (Tunnel.ingressConfig). */
+  tunnelResources?: pulumi.Resource[];
+}
+
+export class BlogStack extends pulumi.ComponentResource {
+  /** The stack's bridge network name. */
+  readonly networkName: pulumi.Output<string>;
+  /** Docker container names by service. */
+  readonly containerNames: pulumi.Output<Record<BlogService, string>>;
+  /** Published host endpoints, `address:port -> service:port`. */
+  readonly endpoints: pulumi.Output<string[]>;
+  /** The blog nginx as cloudflared reaches it, e.g. `http://blog-nginx:80`. */
+  readonly nginxOrigin: pulumi.Output<string>;
+  /** Every public hostname the sites answer to, in site order. */
+  readonly hostnames: pulumi.Output<string[]>;
+  /** The containers, by service. */
+  readonly containers: Readonly<Record<BlogService, docker.Container>>;
+
+  constructor(name: string, args: BlogStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("onprem:blog:BlogStack", name, {}, opts);
+
+    const siteNames = args.sites.map((s) => s.name);
+    if (args.sites.length === 0) {
+      throw new pulumi.ResourceError("at least one site is required", this);
+    }
+    const duplicate = siteNames.find((s, i) => siteNames.indexOf(s) !== i);
+    if (duplicate !== undefined) {
+      throw new pulumi.ResourceError(`site ${duplicate} is listed twice`, this);
+    }
+    const missing = siteNames.filter((s) => args.sitePasswords[s] === undefined);
+    const extra = Object.keys(args.sitePasswords).filter((s) => !siteNames.includes(s));
+    if (missing.length > 0 || extra.length > 0) {
+      throw new pulumi.ResourceError(
+        `sitePasswords must hold exactly the sites' passwords (missing: ${missing.join(", ") || "none"}; unknown: ${extra.join(", ") || "none"})`,
+        this,
+      );
+    }
+
+    const protectData = args.protectData ?? false;
+    const labels = (extra: Record<string, string>) =>
+      dockerLabels(args.facts, { "org.onprem-infra.stack": "blog", ...extra });
+    const child = { parent: this };
+    const containerName = (svc: BlogService) => blogContainerName(args.containerPrefix, svc);
+
+    const network = new docker.Network(
+      `${name}-network`,
+      {
+        name: `${args.containerPrefix}-network`,
+        driver: "bridge",
+        ipamConfigs: [{ subnet: args.subnet, gateway: gatewayOf(args.subnet) }],
+        labels: labels({ "org.onprem-infra.role": "network" }),
+      },
+      { ...child, deleteBeforeReplace: true },
+    );
+
+    // Bind-backed local volumes need their host directories; `docker run -v` creates them.
+    const volumeKeys = Object.keys(BLOG_VOLUMES) as BlogVolume[];
+    const hostDir = (v: BlogVolume) => `${args.dataPaths[BLOG_VOLUMES[v].disk]}/${BLOG_VOLUMES[v].dir}`;
+    const hostDirs = volumeKeys.map(hostDir);
+    const dataDirs = new command.local.Command(
+      `${name}-data-dirs`,
+      {
+        create: `docker run --rm ${hostDirs.map((d, i) => `-v ${d}:/d${i}`).join(" ")} ${DIRECTORY_HELPER_IMAGE} true`,
+        environment: { DOCKER_HOST: args.dockerHost },
+        triggers: hostDirs,
+      },
+      child,
+    );
+    const volumes = {} as Record<BlogVolume, docker.Volume>;
+    for (const v of volumeKeys) {
+      volumes[v] = new docker.Volume(
+        `${name}-${v}-volume`,
+        {
+          name: `${args.containerPrefix}-${v}`,
+          driver: "local",
+          driverOpts: { type: "none", o: "bind", device: hostDir(v) },
+          labels: labels({ "org.onprem-infra.role": "data" }),
+        },
+        { ...child, dependsOn: [dataDirs], retainOnDelete: true, protect: protectData },
+      );
+    }
+    const volumeMount = (v: BlogVolume, readOnly = false): docker.types.input.ContainerMount => ({
+      type: "volume",
+      source: volumes[v].name,
+      target: BLOG_VOLUMES[v].target,
+      readOnly: readOnly || undefined,
+    });
+
+    const images = {} as Record<BlogService, pulumi.Output<string>>;
+    for (const svc of BLOG_SERVICES) {
+      if (svc === "wordpress") {
+        const { build } = args.services.wordpress;
+        const image = new docker.Image(
+          `${name}-wordpress-image`,
+          {
+            imageName: wordpressImageName(args.containerPrefix, build.version),
+            build: {
+              context: WORDPRESS_BUILD_CONTEXT,
+              dockerfile: `${WORDPRESS_BUILD_CONTEXT}/Dockerfile`,
+              args: { WORDPRESS_BASE: build.baseImage },
+              platform: "linux/amd64",
+            },
+            skipPush: true,
+          },
+          child,
+        );
+        // For a local-only build, repoDigest is the built image id: a rebuild replaces the container.
+        images[svc] = image.repoDigest;
+      } else {
+        const image = new docker.RemoteImage(
+          `${name}-${svc}-image`,
+          { name: args.services[svc].image, keepLocally: true },
+          child,
+        );
+        images[svc] = image.imageId;
+      }
+    }
+
+    const mailAttachment = (svc: BlogService): NetworkAttachment => ({
+      name: args.mailNetworkName,
+      aliases: [containerName(svc)],
+    });
+    const containers = {} as Record<BlogService, docker.Container>;
+    const create = (
+      svc: BlogService,
+      spec: {
+        envs?: pulumi.Input<string>[];
+        command?: string[];
+        mounts?: docker.types.input.ContainerMount[];
+        uploads?: pulumi.Input<docker.types.input.ContainerUpload>[];
+        joinMail?: boolean;
+        after?: pulumi.Resource[];
+      },
+    ): docker.Container => {
+      const settings = args.services[svc];
+      const own: NetworkAttachment = { name: network.name, ipv4Address: settings.ip, aliases: [svc] };
+      containers[svc] = serviceContainer(
+        `${name}-${svc}`,
+        {
+          containerName: containerName(svc),
+          hostname: svc,
+          image: images[svc],
+          cpus: settings.cpus,
+          memory: settings.memory,
+          memoryReservation: settings.memoryReservation,
+          networks: spec.joinMail ? [own, mailAttachment(svc)] : [own],
+          ports: settings.ports.map((p) => ({
+            internal: p.container,
+            external: p.host,
+            ip: p.bind,
+            protocol: p.protocol,
+          })),
+          envs: spec.envs === undefined ? undefined : pulumi.all(spec.envs),
+          command: spec.command,
+          mounts: spec.mounts,
+          uploads: spec.uploads,
+          healthCheck: BLOG_HEALTHCHECKS[svc],
+          labels: labels({ "org.onprem-infra.service": svc }),
+          stopGraceSeconds: BLOG_STOP_GRACE_SECONDS[svc],
+        },
+        { ...child, dependsOn: [...BLOG_NEEDS[svc].map((dep) => containers[dep]), ...(spec.after ?? [])] },
+      );
+      return containers[svc];
+    };
+
+    // Wave 0: the database and the cache need nothing.
+    const mariadb = create("mariadb", {
+      envs: [
+        pulumi.secret(pulumi.interpolate`MARIADB_ROOT_PASSWORD=${args.dbRootPassword}`),
+        // Creates the health-check user on an existing data directory too.
+        "MARIADB_AUTO_UPGRADE=1",
+        "TZ=Asia/Tokyo",
+      ],
+      command: mariadbCommand(),
+      mounts: [volumeMount("db")],
+    });
+    create("redis", { command: redisCommand(args.services.redis.maxMemory), mounts: [volumeMount("redis")] });
+
+    // Inside the running database: root's password, then one database and user per site.
+    const sqlArgs = (sql: pulumi.Input<string>) => ({
+      dockerHost: args.dockerHost,
+      containerName: containerName("mariadb"),
+      sql,
+      triggers: [mariadb.id],
+    });
+    databaseSql(`${name}-db-root`, sqlArgs(pulumi.output(args.dbRootPassword).apply(renderRootSql)), {
+      ...child,
+      dependsOn: [mariadb],
+    });
+    const siteDbs = args.sites.map((site) =>
+      databaseSql(
+        `${name}-site-${site.name}-db`,
+        sqlArgs(
+          pulumi
+            .output(args.sitePasswords[site.name])
+            .apply((pw) => renderUserSql({ user: site.database, databases: [site.database] }, pw)),
+        ),
+        { ...child, dependsOn: [mariadb] },
+      ),
+    );
+
+    // Every site's password must be in the database before WordPress starts with it.
+    const wordpress = create("wordpress", {
+      envs: wordpressEnv(args.containerPrefix, args.sites, args.sitePasswords),
+      mounts: [volumeMount("sites")],
+      joinMail: true,
+      after: siteDbs,
+    });
+
+    // A new site's files (document root, WordPress core, wp-config.php), only where missing.
+    for (const site of args.sites) {
+      new command.local.Command(
+        `${name}-site-${site.name}-files`,
+        {
+          create: `docker exec -i ${containerName("wordpress")} sh -s`,
+          stdin: renderSiteFilesScript(site),
+          environment: { DOCKER_HOST: args.dockerHost },
+          logging: "stderr",
+        },
+        { ...child, dependsOn: [wordpress] },
+      );
+    }
+
+    create("nginx", {
+      mounts: [volumeMount("sites", true)],
+      uploads: [
+        {
+          file: "/etc/nginx/conf.d/default.conf",
+          content: renderNginxBaseConf(args.services.cloudflared.ip),
+        },
+        ...args.sites.map((site) => ({ file: siteConfFile(site.name), content: renderNginxSite(site) })),
+      ],
+    });
+
+    create("cloudflared", {
+      envs: [pulumi.secret(pulumi.interpolate`TUNNEL_TOKEN=${args.tunnelToken}`)],
+      command: cloudflaredCommand(),
+      joinMail: true,
+      after: args.tunnelResources,
+    });
+
+    this.containers = containers;
+    this.networkName = network.name;
+    this.containerNames = pulumi.output(
+      Object.fromEntries(BLOG_SERVICES.map((svc) => [svc, containerName(svc)])) as Record<
+        BlogService,
+        string
+      >,
+    );
+    this.endpoints = pulumi.output(
+      BLOG_SERVICES.flatMap((svc) =>
+        args.services[svc].ports.map((p) => `${p.bind}:${p.host} -> ${svc}:${p.container}`),
+      ),
+    );
+    this.nginxOrigin = pulumi.output(blogNginxOrigin(args.containerPrefix));
+    this.hostnames = pulumi.output(blogHostnames(args.sites));
+
+    this.registerOutputs({
+      networkName: this.networkName,
+      containerNames: this.containerNames,
+      endpoints: this.endpoints,
+      nginxOrigin: this.nginxOrigin,
+      hostnames: this.hostnames,
+    });
+  }
+}

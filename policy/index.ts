@@ -1,0 +1,13 @@
+/**
+ * The onprem-infra policy pack: `pulumi preview --policy-pack policy`. Constructing the pack starts
+ * the analyzer server, so nothing but the CLI (or the test harness, through the CLI's entry
+ * point) imports this file; the policies live in their own modules.
+ */
+import { PolicyPack } from "@pulumi/policy";
+import { ALL_POLICIES, POLICY_PACK_NAME } from "./policies";
+
+new PolicyPack(POLICY_PACK_NAME, {
+  description:
+    "Guards the onprem-infra estate: pinned images, common tags and labels, backup bucket safety, least-privilege IAM, hardened containers, secrets kept secret and rotated, tunnel and monitoring hygiene.",
+  policies: ALL_POLICIES,
+});

@@ -1,0 +1,101 @@
+/**
+ * Tunnel: the Cloudflare Tunnel's ingress ends in a catch-all, never skips TLS verification, and
+ * every public hostname has a proxied DNS record.
+ */
+import { arrayOf, BaseConfig, isRecord, ofTypes, resourcePolicy, stackPolicy } from "./common";
+
+export const CLOUDFLARE = {
+  tunnel: "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared",
+  tunnelConfig: "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig",
+  dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
+} as const;
+
+type NoConfig = BaseConfig;
+
+/** The ingress rules of a tunnel config's properties. */
+export function ingressRules(props: Record<string, unknown>): Record<string, unknown>[] {
+  const config: unknown = props.config;
+  return isRecord(config) ? arrayOf(config.ingresses).filter(isRecord) : [];
+}
+
+export const tunnelIngressCatchAll = resourcePolicy<NoConfig>({
+  name: "tunnel-ingress-catch-all",
+  description:
+    "A tunnel's ingress rules end with a catch-all rule (no hostname, no path), e.g. http_status:404.",
+  enforcementLevel: "advisory",
+  types: [CLOUDFLARE.tunnelConfig],
+  rules: (args, _config, report) => [
+    () => {
+      const rules = ingressRules(args.props);
+      const last = rules[rules.length - 1];
+      if (!last || (last.hostname ?? "") !== "" || (last.path ?? "") !== "") {
+        report(
+          "the last ingress rule is not a catch-all (no hostname, no path), e.g. service http_status:404",
+        );
+      }
+      rules.slice(0, -1).forEach((r, i) => {
+        if ((r.hostname ?? "") === "" && (r.path ?? "") === "") {
+          report(`ingress rule ${i} is a catch-all before the end: the rules after it never match`);
+        }
+      });
+    },
+  ],
+});
+
+export const tunnelTlsVerify = resourcePolicy<NoConfig>({
+  name: "tunnel-tls-verify",
+  description:
+    "No tunnel ingress rule (or the tunnel's default origin request) turns off TLS verification (noTlsVerify).",
+  enforcementLevel: "advisory",
+  types: [CLOUDFLARE.tunnelConfig],
+  rules: (args, _config, report) => [
+    () => {
+      const config: unknown = args.props.config;
+      const origin = isRecord(config) ? config.originRequest : undefined;
+      if (isRecord(origin) && origin.noTlsVerify === true) {
+        report("config.originRequest.noTlsVerify is true for every rule");
+      }
+      ingressRules(args.props).forEach((r, i) => {
+        if (isRecord(r.originRequest) && r.originRequest.noTlsVerify === true) {
+          report(`ingress rule ${i} (${String(r.hostname ?? "catch-all")}) sets noTlsVerify`);
+        }
+      });
+    },
+  ],
+});
+
+/** Whether a DNS record named `recordName` answers for `hostname` (full name, or relative to its zone). */
+export function recordNames(recordName: string, hostname: string): boolean {
+  const name = recordName.toLowerCase().replace(/\.$/, "");
+  const host = hostname.toLowerCase();
+  return name === host || host.startsWith(`${name}.`);
+}
+
+export const tunnelDnsProxied = stackPolicy<NoConfig>({
+  name: "tunnel-dns-proxied",
+  description:
+    "Every public hostname of a tunnel's ingress has a proxied DNS record (a CNAME to <tunnel-id>.cfargotunnel.com).",
+  enforcementLevel: "advisory",
+  rules: (args, _config, report) => {
+    const records = ofTypes(args.resources, [CLOUDFLARE.dnsRecord]);
+    return ofTypes(args.resources, [CLOUDFLARE.tunnelConfig]).map((cfg) => () => {
+      for (const rule of ingressRules(cfg.props)) {
+        const hostname = typeof rule.hostname === "string" ? rule.hostname : "";
+        if (hostname === "" || hostname.startsWith("*")) {
+          continue;
+        }
+        const matching = records.filter(
+          (r) => typeof r.props.name === "string" && recordNames(r.props.name, hostname),
+        );
+        if (matching.length === 0) {
+          report(`tunnel hostname ${hostname} has no DNS record`, cfg.urn);
+        }
+        for (const r of matching) {
+          if (r.props.proxied !== true) {
+            report(`DNS record ${r.name} for tunnel hostname ${hostname} is not proxied`, r.urn);
+          }
+        }
+      }
+    });
+  },
+});

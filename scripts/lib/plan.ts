@@ -1,0 +1,305 @@
+/**
+ * The offline plan of one stack: everything `npm run plan` prints, built from one evaluation of
+ * the real program under the mock engine. `buildPlan` is pure over the evaluation and the policy
+ * report; `renderText` turns the result into the report a person reads.
+ */
+import type { CapturedResource } from "../../test/harness/engine";
+import type { RotationStatus } from "../../components/secrets/rotation";
+import { containers, ContainerView, SECRET, shortType, startOrder, StartOrder, TYPES } from "./model";
+import { LEVELS, PolicyReport } from "./policy";
+import { resourceTree, TreeNode } from "./tree";
+
+export type CheckStatus = "verified" | "operator" | "attention";
+
+export interface ChecklistItem {
+  /** The seed's §4.6 wording (or the estate's addition). */
+  item: string;
+  status: CheckStatus;
+  /** How the program verified it, or what the operator does. */
+  detail: string;
+  /** The command the operator runs, when there is one. */
+  command?: string;
+}
+
+export interface Plan {
+  stack: string;
+  /** false when a mandatory policy was violated. */
+  ok: boolean;
+  summary: { resources: number; containers: number; byType: Record<string, number> };
+  tree: TreeNode[];
+  containers: ContainerView[];
+  startOrder: StartOrder;
+  policy: PolicyReport;
+  rotation: RotationStatus[];
+  checklist: ChecklistItem[];
+  /** The stack outputs; secret ones as `[secret]`. */
+  outputs: Record<string, unknown>;
+}
+
+export interface Evaluation {
+  resources: CapturedResource[];
+  outputs: Record<string, { value: unknown; secret: boolean }>;
+}
+
+/** The policy that checks image pins, by the names the pack may give it. */
+const PIN_POLICY = /pin/i;
+
+function hostPaths(views: readonly ContainerView[]): string[] {
+  const paths = new Set<string>();
+  for (const c of views) {
+    for (const m of c.mounts) {
+      if (m.hostPath && m.hostPath.startsWith("/") && !m.readOnly) {
+        paths.add(m.hostPath);
+      }
+    }
+  }
+  return [...paths].sort();
+}
+
+function sshTarget(dockerHost: string | undefined): string | undefined {
+  const m = /^ssh:\/\/([^/]+)/.exec(dockerHost ?? "");
+  return m?.[1];
+}
+
+export function checklist(
+  stack: string,
+  resources: readonly CapturedResource[],
+  views: readonly ContainerView[],
+  order: StartOrder,
+  policy: PolicyReport,
+  rotation: readonly RotationStatus[],
+): ChecklistItem[] {
+  const items: ChecklistItem[] = [];
+  const dockerProvider = resources.find((r) => r.type === "pulumi:providers:docker");
+  const dockerHost = typeof dockerProvider?.inputs.host === "string" ? dockerProvider.inputs.host : undefined;
+  const bucket = resources.find((r) => r.type === TYPES.bucket);
+  const bucketName = typeof bucket?.inputs.bucket === "string" ? bucket.inputs.bucket : undefined;
+
+  items.push({
+    item: "設定ファイルの構文チェック / config syntax",
+    status: "verified",
+    detail: `Pulumi.${stack}.yaml parsed and every key validated against the component schemas (config.ts) before any resource was registered`,
+  });
+  items.push({
+    item: "環境変数の確認 / required settings present",
+    status: "verified",
+    detail:
+      "every required key is present and valid; the external secrets are placeholders here, so `pulumi preview` confirms the real ones are set with --secret",
+    command: `pulumi preview --stack ${stack} --policy-pack policy`,
+  });
+  const pinFindings = policy.findings.filter((f) => PIN_POLICY.test(f.policy));
+  const images = [...new Set(views.map((c) => c.image))].sort();
+  if (policy.status !== "ran") {
+    items.push({
+      item: "イメージのバージョン固定 / images pinned (seed §5.1)",
+      status: "attention",
+      detail: `not verified: ${policy.reason ?? "the policy pack did not run"}; images: ${images.join(", ")}`,
+    });
+  } else {
+    items.push({
+      item: "イメージのバージョン固定 / images pinned (seed §5.1)",
+      status: pinFindings.length === 0 ? "verified" : "attention",
+      detail:
+        pinFindings.length === 0
+          ? `policy pack: ${images.length} images, none floating or untagged`
+          : pinFindings.map((f) => `${f.resource ?? ""}: ${f.message}`).join("; "),
+    });
+  }
+  const unchecked = views.filter((c) => !c.health).map((c) => c.name);
+  items.push({
+    item: "ヘルスチェックと起動順序 / health checks gate the start order (seed §5.3)",
+    status: unchecked.length === 0 ? "verified" : "attention",
+    detail:
+      unchecked.length === 0
+        ? `every container has a health check; ${order.waves.length} waves, ~${order.criticalPath.seconds}s to all healthy`
+        : `no health check: ${unchecked.join(", ")}`,
+  });
+  items.push({
+    item: "ポリシー / policy pack",
+    status: policy.status === "ran" && policy.mandatory === 0 ? "verified" : "attention",
+    detail:
+      policy.status === "ran"
+        ? `${policy.mandatory} mandatory, ${policy.byLevel.advisory.length} advisory findings`
+        : `not run: ${policy.reason ?? "unknown"}`,
+  });
+  const late = rotation.filter((r) => r.status !== "ok");
+  items.push({
+    item: "シークレットローテーション / secrets rotated on time (seed §6.3)",
+    status: late.length === 0 ? "verified" : "attention",
+    detail:
+      late.length === 0
+        ? `${rotation.length} secrets within their rotation period`
+        : late.map((r) => `${r.id} ${r.status} (due ${r.dueOn})`).join(", "),
+  });
+  const ssh = sshTarget(dockerHost);
+  const df = `df -h ${hostPaths(views).join(" ")}`;
+  items.push({
+    item: "ディスク空き容量の確認 / disk space",
+    status: "operator",
+    detail: `free space on the data paths the containers bind (Docker host ${dockerHost ?? "?"})`,
+    command: ssh ? `ssh ${ssh} ${df}` : df,
+  });
+  items.push({
+    item: "現在のサービス状態の記録 / current state recorded",
+    status: "operator",
+    detail: "export the stack's state (the rollback reference) and note the running containers",
+    command: `pulumi stack export --stack ${stack} --file state-${stack}-$(date +%F).json && docker ${
+      dockerHost ? `-H ${dockerHost} ` : ""
+    }ps --filter label=org.onprem-infra.environment=${stack}`,
+  });
+  items.push({
+    item: "バックアップの確認 / recent backup succeeded",
+    status: "operator",
+    detail: `the newest daily archive in ${bucketName ?? "the backup bucket"} is from last night`,
+    command: bucketName ? `aws s3 ls s3://${bucketName}/daily/ --recursive | sort | tail -n 3` : undefined,
+  });
+  const kept = resources.filter((r) => r.options.retainOnDelete || r.options.protect).length;
+  items.push({
+    item: "ロールバック手順の確認 / rollback known (seed §7)",
+    status: "operator",
+    detail: `revert the commit and apply again; ${kept} data resources are protected or retained on delete, so a rollback never removes data`,
+    command: `git revert <commit> && pulumi up --stack ${stack}`,
+  });
+  return items;
+}
+
+function maskOutputs(outputs: Evaluation["outputs"]): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(outputs)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, v.secret ? SECRET : v.value]),
+  );
+}
+
+export function buildPlan(stack: string, run: Evaluation, policy: PolicyReport): Plan {
+  const views = containers(run.resources);
+  const order = startOrder(views);
+  const rotationOutput = run.outputs.secretRotation;
+  const rotation = (rotationOutput && !rotationOutput.secret ? rotationOutput.value : []) as RotationStatus[];
+  const byType: Record<string, number> = {};
+  for (const r of run.resources) {
+    const t = shortType(r.type);
+    byType[t] = (byType[t] ?? 0) + 1;
+  }
+  return {
+    stack,
+    ok: policy.mandatory === 0,
+    summary: {
+      resources: run.resources.length,
+      containers: views.length,
+      byType: Object.fromEntries(Object.entries(byType).sort(([a], [b]) => a.localeCompare(b))),
+    },
+    tree: resourceTree(run.resources),
+    containers: views,
+    startOrder: order,
+    policy,
+    rotation,
+    checklist: checklist(stack, run.resources, views, order, policy, rotation),
+    outputs: maskOutputs(run.outputs),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text
+
+function treeLines(nodes: readonly TreeNode[], depth: number, out: string[]): void {
+  for (const n of nodes) {
+    const pad = "  ".repeat(depth);
+    const flags = n.flags.length > 0 ? `  [${n.flags.join(", ")}]` : "";
+    out.push(`${pad}${n.type}  ${n.name}${flags}`);
+    const width = Math.max(0, ...Object.keys(n.settings).map((k) => k.length));
+    for (const [k, v] of Object.entries(n.settings)) {
+      out.push(`${pad}    ${k.padEnd(width)}  ${v}`);
+    }
+    treeLines(n.children, depth + 1, out);
+  }
+}
+
+const MARK: Record<CheckStatus, string> = { verified: "[x]", operator: "[ ]", attention: "[!]" };
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd());
+}
+
+export function renderText(plan: Plan): string {
+  const out: string[] = [];
+  const h = (title: string) => out.push("", title, "=".repeat(title.length));
+  out.push(
+    `Plan for stack "${plan.stack}": ${plan.summary.resources} resources, ${plan.summary.containers} containers (offline, mock engine; secrets are placeholders shown as ${SECRET})`,
+  );
+
+  h("Resources by component");
+  treeLines(plan.tree, 0, out);
+
+  h("Start order");
+  out.push(
+    "Each wave starts once everything it waits for in earlier waves is healthy; a wave starts in parallel.",
+  );
+  plan.startOrder.waves.forEach((wave, i) => {
+    const entries = wave.map((c) => `${c} (~${plan.startOrder.secondsToHealthy[c]}s)`);
+    out.push(`  wave ${i}: ${entries.join(", ")}`);
+  });
+  const cp = plan.startOrder.criticalPath;
+  out.push(
+    "",
+    `Critical path: ${cp.steps.map((s) => `${s.container} (${s.seconds}s)`).join(" -> ")}`,
+    `Estimated time to all healthy: ~${cp.seconds}s (${Math.floor(cp.seconds / 60)}m${cp.seconds % 60}s), from each container's health-check interval and start period`,
+  );
+
+  h("Policy report");
+  if (plan.policy.status !== "ran") {
+    out.push(`  not run: ${plan.policy.reason ?? "unknown"}`);
+  } else {
+    out.push(
+      `  ${plan.policy.policies.length > 0 ? `${plan.policy.policies.length} policies; ` : ""}${plan.policy.findings.length} findings`,
+    );
+    for (const level of LEVELS) {
+      const findings = plan.policy.byLevel[level];
+      if (findings.length === 0 && level !== "mandatory") {
+        continue;
+      }
+      out.push(`  ${level} (${findings.length})${findings.length === 0 ? ": none" : ""}`);
+      for (const f of findings) {
+        out.push(`    - ${f.policy}${f.resource ? ` [${f.resource}]` : ""}: ${f.message.split("\n")[0]}`);
+      }
+    }
+  }
+
+  h("Secret rotation");
+  if (plan.rotation.length === 0) {
+    out.push("  no rotation report (the secretRotation output is missing)");
+  } else {
+    out.push(
+      ...table([
+        ["secret", "source", "rotated", "age", "period", "due", "status"],
+        ...plan.rotation.map((r) => [
+          r.id,
+          r.source,
+          r.rotatedOn,
+          `${r.ageDays}d`,
+          `${r.periodDays}d`,
+          r.dueOn,
+          r.status.toUpperCase(),
+        ]),
+      ]),
+    );
+  }
+
+  h("Pre-deploy checklist (seed §4.6)");
+  out.push("[x] verified by this plan   [ ] for the operator   [!] needs attention");
+  for (const c of plan.checklist) {
+    out.push(`${MARK[c.status]} ${c.item}`, `      ${c.detail}`);
+    if (c.command) {
+      out.push(`      $ ${c.command}`);
+    }
+  }
+
+  out.push(
+    "",
+    plan.ok
+      ? `Next: pulumi preview --stack ${plan.stack} --policy-pack policy, review, then pulumi up --stack ${plan.stack}`
+      : "Mandatory policy violations: fix them before any preview or deployment.",
+  );
+  return `${out.join("\n")}\n`;
+}

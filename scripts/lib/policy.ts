@@ -1,0 +1,117 @@
+/**
+ * The plan's policy report: the real policy pack (policy/) run over the captured resources
+ * through the Analyzer gRPC service, by the policy harness `test/harness/analyzer.ts`. This module
+ * only adapts that harness's diagnostics to the report the plan prints, grouped by enforcement
+ * level; when the pack cannot run the report says so instead of pretending the estate passed.
+ */
+import {
+  Diagnostic,
+  EnforcementLevel,
+  PolicyPackAnalyzer,
+  PolicyPackConfig,
+} from "../../test/harness/analyzer";
+import type { CapturedResource } from "../../test/harness/engine";
+
+export type { EnforcementLevel, PolicyPackConfig };
+export const LEVELS: readonly EnforcementLevel[] = ["mandatory", "remediate", "advisory", "disabled"];
+
+export interface PolicyFinding {
+  policy: string;
+  level: EnforcementLevel;
+  message: string;
+  /** The resource's name (or URN) the finding is about; absent for stack-wide findings. */
+  resource?: string;
+}
+
+export interface PolicyReport {
+  /** `ran`: the pack ran; `unavailable`: the pack could not start. */
+  status: "ran" | "unavailable";
+  /** Why the pack did not run. */
+  reason?: string;
+  /** The policies the pack holds, when the harness reports them. */
+  policies: string[];
+  findings: PolicyFinding[];
+  /** Findings by enforcement level. */
+  byLevel: Record<EnforcementLevel, PolicyFinding[]>;
+  /** The number of mandatory violations (the plan exits non-zero when > 0). */
+  mandatory: number;
+}
+
+export function policyReport(findings: PolicyFinding[], policies: string[] = []): PolicyReport {
+  const byLevel = Object.fromEntries(LEVELS.map((l) => [l, [] as PolicyFinding[]])) as Record<
+    EnforcementLevel,
+    PolicyFinding[]
+  >;
+  for (const f of findings) {
+    byLevel[f.level].push(f);
+  }
+  // Remediate findings still reported after analysis block a deployment like mandatory ones.
+  return {
+    status: "ran",
+    policies,
+    findings,
+    byLevel,
+    mandatory: byLevel.mandatory.length + byLevel.remediate.length,
+  };
+}
+
+export function unavailable(reason: string): PolicyReport {
+  return { ...policyReport([]), status: "unavailable", reason };
+}
+
+/** A harness diagnostic as the plan reports it. */
+export function toFinding(d: Diagnostic): PolicyFinding {
+  const resource = d.urn === "" ? undefined : d.urn.slice(d.urn.lastIndexOf("::") + 2);
+  return { policy: d.policyName, level: d.enforcementLevel, message: d.detail.trim(), resource };
+}
+
+/** A pack being started: begin it early, it runs beside the evaluation. */
+export type PendingPack = Promise<PolicyPackAnalyzer | Error>;
+
+/** Starts the policy pack (policy/) as the CLI would; resolves to the error when it cannot start. */
+export function startPolicyPack(): PendingPack {
+  return PolicyPackAnalyzer.start().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+}
+
+/** Stops a pack started with `startPolicyPack`, whatever state it reached. */
+export async function stopPolicyPack(pending: PendingPack): Promise<void> {
+  const pack = await pending;
+  if (!(pack instanceof Error)) {
+    await pack.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs the real policy pack over `resources` through the Analyzer gRPC service, as
+ * `pulumi preview --policy-pack policy [--policy-pack-config <file>]` would, and stops it. Never
+ * throws: a pack that cannot start (dependencies not installed, a broken pack) or fails becomes an
+ * `unavailable` report.
+ */
+export async function runPolicyPack(
+  resources: readonly CapturedResource[],
+  stack: string,
+  config: PolicyPackConfig = {},
+  pending: PendingPack = startPolicyPack(),
+): Promise<PolicyReport> {
+  const pack = await pending;
+  if (pack instanceof Error) {
+    return unavailable(`the policy pack did not start: ${pack.message.split("\n")[0]}`);
+  }
+  try {
+    await pack.configureStack({ stack });
+    const info = await pack.info();
+    await pack.configure(config);
+    const diagnostics = await pack.analyze(resources);
+    const findings = diagnostics
+      .map(toFinding)
+      .sort((a, b) => a.policy.localeCompare(b.policy) || (a.resource ?? "").localeCompare(b.resource ?? ""));
+    return policyReport(
+      findings,
+      info.policies.map((p) => p.name),
+    );
+  } catch (e) {
+    return unavailable(`the policy pack did not run: ${(e as Error).message.split("\n")[0]}`);
+  } finally {
+    await pack.close().catch(() => undefined);
+  }
+}

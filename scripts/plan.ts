@@ -1,0 +1,128 @@
+/**
+ * `npm run plan -- --stack <production|staging> [--json] [--diagram <file>] [--stack-file <file>]
+ *   [--policy-config <file.json>]`
+ *
+ * The offline plan: evaluates the real program for one stack under Pulumi's mock engine (no
+ * Pulumi CLI, no Docker host, no cloud account) and prints the resource tree by component, the
+ * start order as waves with the critical path, the policy report, the secret rotation status and
+ * the seed's §4.6 pre-deploy checklist. `--json` prints the same as one JSON document;
+ * `--diagram` also writes a Mermaid diagram of the estate; `--stack-file` plans an edited copy of
+ * the stack file instead of `Pulumi.<stack>.yaml`; `--policy-config` is the policy pack's config,
+ * as `pulumi preview --policy-pack-config` takes it.
+ *
+ * Exit codes: 0 fine; 1 a mandatory policy violation; 2 a config error (the message names the
+ * key); 64 bad usage.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { STACKS } from "../test/harness/stack";
+import { diagramTitle, mermaidDiagram } from "./lib/diagram";
+import { checkConfig, evaluateStack, isStackName } from "./lib/evaluate";
+import { buildPlan, Plan, renderText } from "./lib/plan";
+import { PolicyPackConfig, runPolicyPack, startPolicyPack, stopPolicyPack } from "./lib/policy";
+
+export const EXIT = { ok: 0, mandatoryViolation: 1, configError: 2, usage: 64 } as const;
+
+const USAGE = `usage: npm run plan -- --stack <${STACKS.join("|")}> [--json] [--diagram <file.mmd>] [--stack-file <file>] [--policy-config <file.json>]`;
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        stack: { type: "string" },
+        json: { type: "boolean", default: false },
+        diagram: { type: "string" },
+        "stack-file": { type: "string" },
+        "policy-config": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const stack = args.stack ?? "";
+  if (!isStackName(stack)) {
+    process.stderr.write(
+      `--stack must be one of ${STACKS.join(", ")}${stack ? `, got "${stack}"` : ""}\n${USAGE}\n`,
+    );
+    return EXIT.usage;
+  }
+  const stackFile = args["stack-file"] ? path.resolve(args["stack-file"]) : undefined;
+
+  const timings: [string, number][] = [];
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    timings.push([phase, now - mark]);
+    mark = now;
+  };
+  const configError = (message: string): number => {
+    process.stderr.write(`${message}\n`);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ stack, ok: false, configError: message }, null, 2)}\n`);
+    }
+    return EXIT.configError;
+  };
+
+  // The config first, as the program checks it, so a bad key fails fast and starts nothing.
+  const invalid = await checkConfig(stack, stackFile);
+  if (invalid !== undefined) {
+    return configError(invalid);
+  }
+  const policyConfig = args["policy-config"]
+    ? (JSON.parse(fs.readFileSync(path.resolve(args["policy-config"]), "utf8")) as PolicyPackConfig)
+    : {};
+  lap("config");
+
+  // The pack's process starts (and compiles) beside the evaluation: the two share no state.
+  const pack = startPolicyPack();
+  let plan: Plan;
+  let diagram: string;
+  try {
+    const evaluation = await evaluateStack(stack, stackFile);
+    lap("evaluate");
+    if (!evaluation.ok) {
+      return configError(evaluation.configError);
+    }
+    const policy = await runPolicyPack(evaluation.run.resources, stack, policyConfig, pack);
+    lap("policy pack");
+    plan = buildPlan(stack, evaluation.run, policy);
+    diagram = mermaidDiagram(evaluation.run.resources, diagramTitle(stack));
+  } finally {
+    await stopPolicyPack(pack);
+  }
+
+  if (args.diagram) {
+    const file = path.resolve(args.diagram);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, diagram);
+    process.stderr.write(`diagram written to ${path.relative(process.cwd(), file) || file}\n`);
+  }
+  process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : renderText(plan));
+  lap("report");
+  if (process.env.ONPREM_PLAN_TIMINGS) {
+    process.stderr.write(`timings: ${timings.map(([p, ms]) => `${p} ${Math.round(ms)} ms`).join(", ")}\n`);
+  }
+  return plan.ok ? EXIT.ok : EXIT.mandatoryViolation;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // The mock engine keeps handles open; the plan is done once its output is flushed.
+    process.stdout.write("", () => process.exit(code));
+  },
+  (e: unknown) => {
+    process.stderr.write(`plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(3);
+  },
+);

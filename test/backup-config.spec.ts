@@ -1,0 +1,320 @@
+import { strict as assert } from "node:assert";
+import { parseStackConfig } from "../config";
+import { cloneValues, readStackValues, secretsFor, StackValues, STACKS } from "./harness/stack";
+
+const KEY = "onprem-infra:backup";
+
+/** Builds the raw config the runtime would hold for these values. */
+function raw(values: StackValues, secrets: Record<string, string>) {
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return { values: { ...flat, ...secrets }, secretKeys: new Set(Object.keys(secrets)) };
+}
+
+/** The production stack file with `edit` applied to its backup section. */
+function withBackup(edit: (backup: Record<string, unknown>) => void): StackValues {
+  const values = cloneValues(readStackValues("production"));
+  edit(values[KEY] as Record<string, unknown>);
+  return values;
+}
+
+function parse(values: StackValues) {
+  return parseStackConfig("production", raw(values, secretsFor("production")));
+}
+
+/** Asserts that parsing fails with one line naming `key` (and the stack file) matching `message`. */
+function rejects(values: StackValues, key: string, message: RegExp): void {
+  assert.throws(
+    () => parse(values),
+    (err: Error) => {
+      assert.match(err.message, /^Invalid stack config in Pulumi\.production\.yaml:/);
+      const lines = err.message.split("\n").filter((l) => l.startsWith(`  - ${key}: `));
+      assert.equal(lines.length, 1, `expected one problem for ${key} in:\n${err.message}`);
+      assert.match(lines[0], message);
+      return true;
+    },
+  );
+}
+
+describe("backup stack config", () => {
+  for (const stack of STACKS) {
+    it(`reads Pulumi.${stack}.yaml's backup section, defaults filled in`, () => {
+      const cfg = parseStackConfig(stack, raw(readStackValues(stack), secretsFor(stack)));
+      assert.equal(
+        cfg.backup.bucketName,
+        stack === "production" ? "kuma8088-onprem-backup" : "kuma8088-onprem-backup-staging",
+      );
+      assert.equal(cfg.backup.retentionDays, stack === "production" ? 30 : 1);
+      assert.equal(cfg.backup.currency, "USD");
+      assert.deepEqual(cfg.backup.importIds, {});
+      assert.deepEqual(cfg.backup.names, {});
+      assert.deepEqual(cfg.backup.tags, {});
+    });
+  }
+
+  it("fills the ESTATE defaults when only the required keys are given", () => {
+    const cfg = parse(
+      withBackup((b) => {
+        for (const k of Object.keys(b)) {
+          if (!["bucketName", "alarmEmail", "warningThreshold", "criticalThreshold"].includes(k)) {
+            delete b[k];
+          }
+        }
+      }),
+    );
+    assert.equal(cfg.backup.retentionDays, 30);
+    assert.equal(cfg.backup.dailyExpirationDays, 7);
+    assert.deepEqual(cfg.backup.archivePrefixes, ["weekly/", "monthly/"]);
+    assert.equal(cfg.backup.archiveAfterDays, 30);
+    assert.equal(cfg.backup.archiveStorageClass, "GLACIER_IR");
+    assert.equal(cfg.backup.kmsKeyArn, undefined);
+  });
+
+  it("requires the backup section", () => {
+    const values = cloneValues(readStackValues("production"));
+    delete values[KEY];
+    rejects(values, KEY, /./);
+  });
+
+  it("rejects a bad alarm email", () => {
+    rejects(
+      withBackup((b) => (b.alarmEmail = "admin-at-example")),
+      `${KEY}.alarmEmail`,
+      /must be an email address/,
+    );
+  });
+
+  for (const [field, value] of [
+    ["warningThreshold", 0],
+    ["warningThreshold", -5],
+    ["criticalThreshold", 0],
+  ] as const) {
+    it(`rejects ${field} = ${value}`, () => {
+      rejects(
+        withBackup((b) => (b[field] = value)),
+        `${KEY}.${field}`,
+        /must be a positive amount/,
+      );
+    });
+  }
+
+  it("rejects a critical threshold not above the warning threshold", () => {
+    rejects(
+      withBackup((b) => {
+        b.warningThreshold = 20;
+        b.criticalThreshold = 20;
+      }),
+      `${KEY}.criticalThreshold`,
+      /must be greater than warningThreshold \(20\)/,
+    );
+  });
+
+  it("rejects a currency that is not a three-letter code", () => {
+    rejects(
+      withBackup((b) => (b.currency = "usd")),
+      `${KEY}.currency`,
+      /three-letter currency code/,
+    );
+  });
+
+  for (const days of [0, 3651, 7.5]) {
+    it(`rejects retentionDays = ${days}`, () => {
+      rejects(
+        withBackup((b) => (b.retentionDays = days)),
+        `${KEY}.retentionDays`,
+        days === 7.5 ? /whole number of days/ : /between 1 and 3650 days/,
+      );
+    });
+  }
+
+  it("rejects a daily expiration of zero days", () => {
+    rejects(
+      withBackup((b) => (b.dailyExpirationDays = 0)),
+      `${KEY}.dailyExpirationDays`,
+      /between 1 and 365 days/,
+    );
+  });
+
+  for (const [name, why] of [
+    ["Kuma8088-Backup", /lower-case letters, digits, dots and hyphens/],
+    ["ab", /3 to 63 characters/],
+    ["a".repeat(64), /3 to 63 characters/],
+    ["backup_bucket", /lower-case letters/],
+    ["-backup", /begin and end with a letter or digit/],
+    ["backup.", /begin and end with a letter or digit/],
+    ["my..backup", /two adjacent dots/],
+    ["192.168.10.1", /IP address/],
+    ["xn--backup", /must not begin with xn--/],
+    ["backup-s3alias", /must not end with -s3alias/],
+  ] as const) {
+    it(`rejects the bucket name "${name}"`, () => {
+      rejects(
+        withBackup((b) => (b.bucketName = name)),
+        `${KEY}.bucketName`,
+        why,
+      );
+    });
+  }
+
+  it("rejects a bucket name whose derived IAM names would be too long", () => {
+    const values = withBackup((b) => (b.bucketName = `backup-${"x".repeat(52)}`));
+    assert.throws(
+      () => parse(values),
+      (err: Error) => {
+        const lines = err.message.split("\n").filter((l) => l.startsWith(`  - ${KEY}.bucketName: `));
+        assert.deepEqual(
+          lines.map((l) =>
+            /derived name (\w+) .* not a valid IAM name.*\(or set names\.(\w+)\)$/.exec(l)?.slice(1),
+          ),
+          [
+            ["user", "user"],
+            ["uploaderRole", "uploaderRole"],
+            ["restoreRole", "restoreRole"],
+          ],
+        );
+        return true;
+      },
+    );
+  });
+
+  it("accepts that long bucket name once the names are set", () => {
+    const cfg = parse(
+      withBackup((b) => {
+        b.bucketName = `backup-${"x".repeat(52)}`;
+        b.names = { user: "backup-op", uploaderRole: "backup-up", restoreRole: "backup-re" };
+      }),
+    );
+    assert.equal(cfg.backup.names.user, "backup-op");
+  });
+
+  it("rejects an empty extra tag value", () => {
+    rejects(
+      withBackup((b) => (b.tags = { CostCenter: "" })),
+      `${KEY}.tags.CostCenter`,
+      /must not be empty/,
+    );
+  });
+
+  it("rejects an extra tag that would override a common tag", () => {
+    rejects(
+      withBackup((b) => (b.tags = { Owner: "someone-else" })),
+      `${KEY}.tags.Owner`,
+      /common tags/,
+    );
+  });
+
+  it("rejects an empty owner, which every resource carries as its Owner tag", () => {
+    const values = cloneValues(readStackValues("production"));
+    values["onprem-infra:owner"] = "";
+    rejects(values, "onprem-infra:owner", /must not be empty/);
+  });
+
+  it("rejects an archive prefix that overlaps daily/ or another prefix", () => {
+    rejects(
+      withBackup((b) => (b.archivePrefixes = ["weekly/", "daily/"])),
+      `${KEY}.archivePrefixes[1]`,
+      /daily\/ overlaps daily\//,
+    );
+    rejects(
+      withBackup((b) => (b.archivePrefixes = ["weekly/", "weekly/2026/"])),
+      `${KEY}.archivePrefixes[1]`,
+      /overlaps weekly\//,
+    );
+    rejects(
+      withBackup((b) => (b.archivePrefixes = ["weekly"])),
+      `${KEY}.archivePrefixes[0]`,
+      /key prefix like weekly\//,
+    );
+  });
+
+  it("rejects a storage class S3 would refuse this early", () => {
+    rejects(
+      withBackup((b) => {
+        b.archiveStorageClass = "STANDARD_IA";
+        b.archiveAfterDays = 10;
+      }),
+      `${KEY}.archiveAfterDays`,
+      /at least 30 days for STANDARD_IA/,
+    );
+    rejects(
+      withBackup((b) => (b.archiveStorageClass = "REDUCED_REDUNDANCY")),
+      `${KEY}.archiveStorageClass`,
+      /./,
+    );
+  });
+
+  it("rejects a KMS key given as an alias", () => {
+    rejects(
+      withBackup((b) => (b.kmsKeyArn = "arn:aws:kms:ap-northeast-1:123456789012:alias/backup")),
+      `${KEY}.kmsKeyArn`,
+      /KMS key ARN/,
+    );
+  });
+
+  it("rejects an unknown key in the backup section", () => {
+    rejects(
+      withBackup((b) => (b.retentionMode = "GOVERNANCE")),
+      KEY,
+      /retentionMode/,
+    );
+  });
+
+  it("accepts import ids that name the declared resources", () => {
+    const cfg = parse(
+      withBackup((b) => {
+        b.importIds = {
+          bucket: "kuma8088-onprem-backup",
+          user: "kuma8088-onprem-backup-operator",
+          uploaderPolicy: "kuma8088-onprem-backup-uploader:backup-upload",
+          topic: "arn:aws:sns:us-east-1:123456789012:kuma8088-onprem-backup-alerts",
+          topicKey: "arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-1234-4abc-9def-0123456789ab",
+        };
+      }),
+    );
+    assert.equal(cfg.backup.importIds.bucket, "kuma8088-onprem-backup");
+  });
+
+  for (const [key, id, why] of [
+    ["bucket", "some-other-bucket", /must be "kuma8088-onprem-backup"/],
+    ["lifecycle", "some-other-bucket", /must be "kuma8088-onprem-backup"/],
+    ["uploaderRole", "tf-uploader", /must be "kuma8088-onprem-backup-uploader"/],
+    [
+      "restorePolicy",
+      "kuma8088-onprem-backup-restore",
+      /must be "kuma8088-onprem-backup-restore:backup-restore"/,
+    ],
+    ["warningAlarm", "s3-warning", /must be "kuma8088-onprem-backup-s3-charges-warning"/],
+    [
+      "topic",
+      "arn:aws:sns:ap-northeast-1:123456789012:kuma8088-onprem-backup-alerts",
+      /ARN of topic .* in us-east-1/,
+    ],
+    [
+      "subscription",
+      "arn:aws:sns:us-east-1:123456789012:other:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+      /confirmed subscription/,
+    ],
+    ["topicKey", "alias/backup-alerts", /KMS key id or key ARN/],
+    ["user", "", /must not be empty/],
+  ] as const) {
+    it(`rejects importIds.${key} = "${id}"`, () => {
+      rejects(
+        withBackup((b) => (b.importIds = { [key]: id })),
+        `${KEY}.importIds.${key}`,
+        why,
+      );
+    });
+  }
+
+  it("accepts an import id of a renamed resource once its name is set", () => {
+    const cfg = parse(
+      withBackup((b) => {
+        b.names = { uploaderRole: "tf-uploader" };
+        b.importIds = { uploaderRole: "tf-uploader" };
+      }),
+    );
+    assert.equal(cfg.backup.importIds.uploaderRole, "tf-uploader");
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * The offline plan (`npm run plan`) and the committed estate diagram. The diagram and the start
+ * order are checked in-process against a fresh evaluation; the command itself is spawned as the
+ * operator runs it (text, `--json`, and a config error from an edited copy of the stack file).
+ * No timing is asserted here: `npm run bench` measures.
+ */
+import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { MAIL_NEEDS, mailContainerName } from "../components/mail/services";
+import { BLOG_NEEDS, blogContainerName } from "../components/blog/services";
+import { startWaves } from "../components/common/startup";
+import {
+  DIAGRAM_FILE,
+  DIAGRAM_STACK,
+  diagramTitle,
+  mermaidDiagram,
+  readmeDiagram,
+  REGENERATE_COMMAND,
+} from "../scripts/lib/diagram";
+import { containerNeeds, containers, maskedInputs, SECRET } from "../scripts/lib/model";
+import type { Plan } from "../scripts/lib/plan";
+import type { CapturedResource } from "./harness/engine";
+import { ROOT, runStack, SECRET_PLACEHOLDERS, StackRun } from "./harness/stack";
+
+interface Spawned {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function runPlan(args: string[]): Promise<Spawned> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "plan.ts"), ...args],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A minimal captured resource for the pure model functions. */
+function fake(
+  name: string,
+  type: string,
+  deps: string[] = [],
+  inputs: Record<string, unknown> = {},
+): CapturedResource {
+  return {
+    type,
+    name,
+    urn: `urn:${name}`,
+    custom: true,
+    parent: "",
+    provider: "",
+    dependencies: deps.map((d) => `urn:${d}`),
+    propertyDependencies: {},
+    inputs: { name, ...inputs },
+    wire: {},
+    secretPaths: [],
+    options: {
+      protect: false,
+      retainOnDelete: false,
+      deleteBeforeReplace: false,
+      replaceOnChanges: [],
+      ignoreChanges: [],
+      additionalSecretOutputs: [],
+      importId: "",
+    },
+    state: {},
+  };
+}
+
+const CONTAINER = "docker:index/container:Container";
+
+describe("plan: model", () => {
+  it("derives a container's needs through non-container resources, not through other containers", () => {
+    const resources = [
+      fake("db", CONTAINER),
+      fake("db-user", "command:local:Command", ["db"]),
+      fake("app", CONTAINER, ["db-user", "image"]),
+      fake("image", "docker:index/remoteImage:RemoteImage"),
+      fake("proxy", CONTAINER, ["app"]),
+    ];
+    const needs = containerNeeds(resources);
+    assert.deepEqual(needs.get("app"), ["db"]);
+    assert.deepEqual(needs.get("proxy"), ["app"], "proxy waits for app only; app waits for db");
+    assert.deepEqual(needs.get("db"), []);
+  });
+
+  it("masks every secret path, nested or whole", () => {
+    const r = fake("c", CONTAINER, [], {
+      envs: ["A=1", "B=2"],
+      uploads: [
+        { file: "/a", content: "public" },
+        { file: "/b", content: "hunter2" },
+      ],
+    });
+    r.secretPaths = ["envs", "uploads[1].content"];
+    const masked = maskedInputs(r);
+    assert.equal(masked.envs, SECRET);
+    assert.deepEqual(masked.uploads, [
+      { file: "/a", content: "public" },
+      { file: "/b", content: SECRET },
+    ]);
+    assert.equal(JSON.stringify(masked).includes("hunter2"), false);
+  });
+});
+
+describe("plan: the evaluated estate", () => {
+  const runs: Partial<Record<"production" | "staging", StackRun>> = {};
+  const run = async (stack: "production" | "staging"): Promise<StackRun> =>
+    (runs[stack] ??= await runStack(stack));
+
+  for (const stack of ["production", "staging"] as const) {
+    it(`${stack}: the waves from the captured edges are the declared needs of both stacks`, async () => {
+      const { capture } = await run(stack);
+      const views = containers(capture.resources);
+      const mailPrefix = stack === "production" ? "mailserver" : "mailserver-staging";
+      const blogPrefix = stack === "production" ? "blog" : "blog-staging";
+      const expected: Record<string, string[]> = {};
+      for (const [svc, deps] of Object.entries(MAIL_NEEDS)) {
+        expected[mailContainerName(mailPrefix, svc as keyof typeof MAIL_NEEDS)] = deps
+          .map((d) => mailContainerName(mailPrefix, d))
+          .sort();
+      }
+      for (const [svc, deps] of Object.entries(BLOG_NEEDS)) {
+        expected[blogContainerName(blogPrefix, svc as keyof typeof BLOG_NEEDS)] = deps
+          .map((d) => blogContainerName(blogPrefix, d))
+          .sort();
+      }
+      const captured = Object.fromEntries(views.map((c) => [c.name, c.needs]));
+      assert.deepEqual(captured, expected);
+      assert.deepEqual(startWaves(captured), startWaves(expected));
+    });
+  }
+
+  it(`the committed ${DIAGRAM_FILE} and the README's copy match what the program generates`, async () => {
+    const { capture } = await run(DIAGRAM_STACK);
+    const generated = mermaidDiagram(capture.resources, diagramTitle(DIAGRAM_STACK));
+    const hint = `stale estate diagram: regenerate with \`${REGENERATE_COMMAND}\` and commit ${DIAGRAM_FILE} and README.md`;
+    const committedFile = path.join(ROOT, DIAGRAM_FILE);
+    assert.ok(fs.existsSync(committedFile), `${DIAGRAM_FILE} is missing; ${hint}`);
+    assert.equal(fs.readFileSync(committedFile, "utf8"), generated, `${DIAGRAM_FILE}: ${hint}`);
+    const embedded = readmeDiagram(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"));
+    assert.equal(embedded, generated, `README.md: ${hint}`);
+  });
+
+  it("the diagram draws every container, network, tunnel hostname, the bucket and its roles", async () => {
+    const { capture } = await run("staging");
+    const diagram = mermaidDiagram(capture.resources, diagramTitle("staging"));
+    for (const r of capture.resources) {
+      const name = String(r.inputs.name ?? "");
+      if (
+        r.type === CONTAINER ||
+        r.type === "docker:index/network:Network" ||
+        r.type === "aws:iam/role:Role"
+      ) {
+        assert.ok(diagram.includes(name), `${r.type} ${name} is not in the diagram`);
+      }
+    }
+    const bucket = capture.resources.find((r) => r.type === "aws:s3/bucket:Bucket");
+    assert.ok(bucket && diagram.includes(String(bucket.inputs.bucket)));
+    const dns = capture.resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord");
+    assert.ok(dns.length > 0, "the tunnel publishes hostnames");
+    for (const r of dns) {
+      assert.ok(
+        diagram.includes(`["${String(r.inputs.name)}"]`),
+        `hostname ${String(r.inputs.name)} missing`,
+      );
+    }
+    // The staging diagram is not the production one: the comparison above can fail.
+    const production = mermaidDiagram(
+      (await run("production")).capture.resources,
+      diagramTitle("production"),
+    );
+    assert.notEqual(diagram, production);
+  });
+});
+
+describe("npm run plan (spawned)", () => {
+  let text: Spawned;
+  let json: Spawned;
+  let secrets: string[];
+
+  before(async () => {
+    // Generated secret values as the mock engine makes them: none may reach the output.
+    const { capture } = await runStack("staging");
+    secrets = [
+      ...Object.values(SECRET_PLACEHOLDERS),
+      ...capture.resources
+        .filter((r) => r.type === "random:index/randomPassword:RandomPassword")
+        .map((r) => String(r.state.result)),
+    ];
+    assert.ok(secrets.length > 2);
+    [text, json] = await Promise.all([
+      runPlan(["--stack", "staging"]),
+      runPlan(["--stack", "staging", "--json"]),
+    ]);
+  });
+
+  it("prints the staging estate with its waves, critical path, policy report, rotation and checklist", () => {
+    assert.equal(text.code, 0, text.stderr);
+    const out = text.stdout;
+    assert.match(out, /^Plan for stack "staging": \d+ resources, 14 containers/);
+    assert.match(out, /wave 0: [^\n]*mailserver-staging-clamav[^\n]*mailserver-staging-mariadb/);
+    assert.match(out, /wave 1: [^\n]*mailserver-staging-rspamd/);
+    assert.match(
+      out,
+      /Critical path: mailserver-staging-clamav \(300s\) -> mailserver-staging-rspamd \(60s\) -> mailserver-staging-postfix \(60s\) -> mailserver-staging-roundcube \(60s\) -> mailserver-staging-nginx \(60s\)/,
+    );
+    assert.match(out, /Estimated time to all healthy: ~540s/);
+    assert.match(out, /Policy report\n=+\n {2}\d+ policies; \d+ findings\n {2}mandatory \(0\): none/);
+    assert.match(out, /Secret rotation\n=+\n {2}secret +source +rotated/);
+    assert.match(out, /mailDbRootPassword +generated +\d{4}-\d\d-\d\d +\d+d +90d/);
+    assert.match(out, /\[x\] 設定ファイルの構文チェック \/ config syntax/);
+    assert.match(
+      out,
+      /\[ \] バックアップの確認 \/ recent backup succeeded[\s\S]*aws s3 ls s3:\/\/kuma8088-onprem-backup-staging\/daily\//,
+    );
+    assert.match(out, /env +\[secret\]/);
+  });
+
+  it("--json prints the same plan as one JSON document", () => {
+    assert.equal(json.code, 0, json.stderr);
+    const plan = JSON.parse(json.stdout) as Plan;
+    assert.equal(plan.stack, "staging");
+    assert.equal(plan.ok, true);
+    assert.equal(plan.summary.containers, 14);
+    assert.deepEqual(plan.startOrder.waves[0], [
+      "blog-staging-mariadb",
+      "blog-staging-redis",
+      "mailserver-staging-clamav",
+      "mailserver-staging-mariadb",
+    ]);
+    assert.equal(plan.startOrder.criticalPath.seconds, 540);
+    assert.equal(plan.policy.status, "ran", plan.policy.reason);
+    assert.ok(plan.policy.policies.length > 0);
+    assert.ok(plan.rotation.some((r) => r.id === "mailDbRootPassword"));
+    assert.ok(!plan.rotation.some((r) => r.id === "sendgridApiKey"), "staging holds no relay credentials");
+    assert.ok(
+      plan.checklist.some((c) => c.status === "operator" && /pulumi stack export/.test(c.command ?? "")),
+    );
+  });
+
+  it("never prints a secret value", () => {
+    for (const secret of secrets) {
+      assert.equal(text.stdout.includes(secret), false, "a secret value leaked into the text plan");
+      assert.equal(json.stdout.includes(secret), false, "a secret value leaked into the JSON plan");
+    }
+  });
+
+  it("exits non-zero on a config error and names the key", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    try {
+      const file = path.join(dir, "Pulumi.staging.yaml");
+      const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")) as {
+        config: Record<string, { services: Record<string, Record<string, unknown>> }>;
+      };
+      doc.config["onprem-infra:mail"].services.nginx.memory = "lots";
+      fs.writeFileSync(file, stringify(doc));
+      const result = await runPlan(["--stack", "staging", "--stack-file", file, "--json"]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /onprem-infra:mail\.services\.nginx\.memory/);
+      const body = JSON.parse(result.stdout) as { ok: boolean; configError: string };
+      assert.equal(body.ok, false);
+      assert.match(body.configError, /onprem-infra:mail\.services\.nginx\.memory/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,132 @@
+import * as assert from "node:assert/strict";
+import { snsTopicCustomerManagedKey, SNS_TOPIC } from "../../policy/monitoring";
+import {
+  CLOUDFLARE,
+  recordNames,
+  tunnelDnsProxied,
+  tunnelIngressCatchAll,
+  tunnelTlsVerify,
+} from "../../policy/tunnel";
+import { checkResource, checkStack, FakeResource, withField } from "./fixtures";
+
+const tunnelConfig: FakeResource = {
+  type: CLOUDFLARE.tunnelConfig,
+  name: "tunnel-config",
+  props: {
+    config: {
+      ingresses: [
+        { hostname: "blog.example.com", service: "http://blog-nginx:80" },
+        { hostname: "mail.example.com", service: "http://mailserver-nginx:80" },
+        { service: "http_status:404" },
+      ],
+    },
+  },
+};
+
+function record(name: string, hostname: string, proxied: boolean): FakeResource {
+  return {
+    type: CLOUDFLARE.dnsRecord,
+    name,
+    props: { name: hostname, type: "CNAME", content: "t.cfargotunnel.com", proxied },
+  };
+}
+
+describe("policy: tunnel-ingress-catch-all / tunnel-tls-verify", () => {
+  it("accept ingress ending in a catch-all, verifying TLS", () => {
+    assert.deepEqual(checkResource(tunnelIngressCatchAll, tunnelConfig).violations, []);
+    assert.deepEqual(checkResource(tunnelTlsVerify, tunnelConfig).violations, []);
+  });
+
+  it("report ingress without a final catch-all", () => {
+    const noCatchAll = withField(tunnelConfig, "props.config.ingresses.2", undefined);
+    assert.match(checkResource(tunnelIngressCatchAll, noCatchAll).violations.join(), /not a catch-all/);
+  });
+
+  it("report a catch-all before the end", () => {
+    const early = withField(tunnelConfig, "props.config.ingresses.0", { service: "http_status:404" });
+    const { violations } = checkResource(tunnelIngressCatchAll, early);
+    assert.deepEqual(violations, [
+      "ingress rule 0 is a catch-all before the end: the rules after it never match",
+    ]);
+  });
+
+  it("report noTlsVerify on a rule and on the default origin request", () => {
+    const rule = withField(tunnelConfig, "props.config.ingresses.1.originRequest", { noTlsVerify: true });
+    assert.match(
+      checkResource(tunnelTlsVerify, rule).violations.join(),
+      /rule 1 \(mail.example.com\) sets noTlsVerify/,
+    );
+    const all = withField(tunnelConfig, "props.config.originRequest", { noTlsVerify: true });
+    assert.match(checkResource(tunnelTlsVerify, all).violations.join(), /for every rule/);
+  });
+
+  it("are advisory", () => {
+    assert.equal(tunnelIngressCatchAll.enforcementLevel, "advisory");
+    assert.equal(tunnelTlsVerify.enforcementLevel, "advisory");
+    assert.equal(tunnelDnsProxied.enforcementLevel, "advisory");
+  });
+});
+
+describe("policy: tunnel-dns-proxied", () => {
+  const dns = [record("blog", "blog.example.com", true), record("mail", "mail", true)];
+
+  it("accepts a proxied record per hostname (full or zone-relative name)", () => {
+    assert.deepEqual(checkStack(tunnelDnsProxied, [tunnelConfig, ...dns]).violations, []);
+  });
+
+  it("reports a hostname without a record, against the tunnel config", () => {
+    const outcome = checkStack(tunnelDnsProxied, [tunnelConfig, dns[0]]);
+    assert.deepEqual(outcome.at, [
+      { message: "tunnel hostname mail.example.com has no DNS record", resource: "tunnel-config" },
+    ]);
+  });
+
+  it("reports a record that is not proxied, against the record", () => {
+    const outcome = checkStack(tunnelDnsProxied, [
+      tunnelConfig,
+      dns[0],
+      record("mail", "mail.example.com", false),
+    ]);
+    assert.deepEqual(
+      outcome.at.map((v) => v.resource),
+      ["mail"],
+    );
+    assert.match(outcome.violations[0], /not proxied/);
+  });
+
+  it("matches names exactly or relative to the zone, not by prefix", () => {
+    assert.ok(recordNames("blog.example.com.", "blog.example.com"));
+    assert.ok(recordNames("blog", "blog.example.com"));
+    assert.ok(!recordNames("blo", "blog.example.com"));
+  });
+});
+
+describe("policy: sns-topic-customer-managed-key", () => {
+  const topic: FakeResource = {
+    type: SNS_TOPIC,
+    name: "cost-alarms",
+    props: { kmsMasterKeyId: "arn:aws:kms:us-east-1:1:key/abc" },
+  };
+
+  it("accepts a customer-managed key", () => {
+    assert.deepEqual(checkResource(snsTopicCustomerManagedKey, topic).violations, []);
+  });
+
+  it("reports no key and the AWS-managed key, as advisory", () => {
+    assert.equal(snsTopicCustomerManagedKey.enforcementLevel, "advisory");
+    assert.match(
+      checkResource(
+        snsTopicCustomerManagedKey,
+        withField(topic, "props.kmsMasterKeyId", undefined),
+      ).violations.join(),
+      /not set/,
+    );
+    assert.match(
+      checkResource(
+        snsTopicCustomerManagedKey,
+        withField(topic, "props.kmsMasterKeyId", "alias/aws/sns"),
+      ).violations.join(),
+      /AWS-managed/,
+    );
+  });
+});
