@@ -113,7 +113,7 @@ describe("GeneratedSecrets", () => {
       rotationPeriodDays: "90",
     });
     for (const p of passwords) {
-      assert.equal(p.inputs.overrideSpecial, "-_.~+=", p.name);
+      assert.equal(p.inputs.overrideSpecial, "-_", p.name);
       assert.equal(p.parent, cap.get("s").urn);
     }
     assert.deepEqual(rotationKeepers(SECRET_INVENTORY[0], "2026-01-02"), {
@@ -184,6 +184,43 @@ describe("rotations take effect, and only where they should", () => {
 
   it("the Roundcube DES key: its secret and Roundcube", async () => {
     assert.deepEqual(await bump("roundcubeDesKey"), ["mail-roundcube", "secrets-roundcubeDesKey"]);
+  });
+
+  it("usermgmt's secret key: its secret and usermgmt", async () => {
+    assert.deepEqual(await bump("usermgmtSecretKey"), ["mail-usermgmt", "secrets-usermgmtSecretKey"]);
+  });
+
+  it("the mail API key: its secret, mailserver-api and the Email Worker's secret binding", async () => {
+    const changed = await bump("mailApiKey");
+    assert.ok(
+      changed.includes("secrets-mailApiKey") && changed.includes("mail-mailserver-api"),
+      changed.join(" "),
+    );
+    assert.ok(
+      changed.every(
+        (n) => n === "secrets-mailApiKey" || n === "mail-mailserver-api" || n.startsWith("tunnel-"),
+      ),
+      changed.join(" "),
+    );
+  });
+
+  it("the blog root password: its secret, root's change and the blog database container", async () => {
+    assert.deepEqual(await bump("blogDbRootPassword"), [
+      "blog-db-root",
+      "blog-mariadb",
+      "secrets-blogDbRootPassword",
+    ]);
+  });
+
+  it("one site's password: its secret, that site's database user and WordPress", async () => {
+    const values = cloneValues(readStackValues("production"));
+    const rotations = values["onprem-infra:rotations"] as { siteDbPasswords: Record<string, string> };
+    rotations.siteDbPasswords["kuma8088-tech"] = "2026-11-28";
+    assert.deepEqual(changedNames(baseline, await runStack("production", values)), [
+      "blog-site-kuma8088-tech-db",
+      "blog-wordpress",
+      "secrets-siteDbPassword-kuma8088-tech",
+    ]);
   });
 
   it("an external secret's stamp changes no resource", async () => {

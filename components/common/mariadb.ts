@@ -17,13 +17,16 @@ import * as pulumi from "@pulumi/pulumi";
 /** MariaDB identifiers this program creates: letters, digits, underscore; at most 64 (db) / 80 (user). */
 export const DB_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
-/** Password characters that survive SQL string literals, shells, DSNs and env files unquoted. */
-export const SAFE_PASSWORD_SPECIALS = "-_.~+=";
+/**
+ * The only non-alphanumeric password characters: they survive SQL string literals, shells (no
+ * `~` expansion), DSN/URL user-info (no `+`-as-space decoding) and env files unquoted.
+ */
+export const SAFE_PASSWORD_SPECIALS = "-_";
 
 function quoteLiteral(value: string): string {
-  if (!/^[A-Za-z0-9\-_.~+=]*$/.test(value)) {
+  if (!/^[A-Za-z0-9_-]*$/.test(value)) {
     // Generated passwords never contain these; refuse rather than escape.
-    throw new Error("password contains characters outside [A-Za-z0-9-_.~+=]");
+    throw new Error("password contains characters outside [A-Za-z0-9_-]");
   }
   return `'${value}'`;
 }
