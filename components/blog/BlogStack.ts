@@ -9,11 +9,18 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkAttachment, serviceContainer } from "../common/container";
-import { CommonFacts, dockerLabels } from "../common/labels";
+import { NetworkAttachment } from "../common/container";
+import { CommonFacts } from "../common/labels";
 import { databaseSql, renderRootSql, renderUserSql } from "../common/mariadb";
-import { gatewayOf } from "../common/schema";
-import { DIRECTORY_HELPER_IMAGE } from "../mail/MailserverStack";
+import {
+  bindVolumes,
+  serviceImages,
+  stackContainerNames,
+  stackEndpoints,
+  stackLabels,
+  stackNetwork,
+  stackServices,
+} from "../common/stack";
 import { BLOG_SERVICES, BlogConfig, BlogService, BlogSite, blogHostnames } from "./schema";
 import {
   BLOG_HEALTHCHECKS,
@@ -95,49 +102,27 @@ export class BlogStack extends pulumi.ComponentResource {
       );
     }
 
-    const protectData = args.protectData ?? false;
-    const labels = (extra: Record<string, string>) =>
-      dockerLabels(args.facts, { "org.onprem-infra.stack": "blog", ...extra });
+    const labels = stackLabels(args.facts, "blog");
     const child = { parent: this };
     const containerName = (svc: BlogService) => blogContainerName(args.containerPrefix, svc);
 
-    const network = new docker.Network(
-      `${name}-network`,
-      {
-        name: `${args.containerPrefix}-network`,
-        driver: "bridge",
-        ipamConfigs: [{ subnet: args.subnet, gateway: gatewayOf(args.subnet) }],
-        labels: labels({ "org.onprem-infra.role": "network" }),
-      },
-      { ...child, deleteBeforeReplace: true },
+    const network = stackNetwork(
+      name,
+      { containerPrefix: args.containerPrefix, subnet: args.subnet, labels },
+      child,
     );
-
-    // Bind-backed local volumes need their host directories; `docker run -v` creates them.
-    const volumeKeys = Object.keys(BLOG_VOLUMES) as BlogVolume[];
-    const hostDir = (v: BlogVolume) => `${args.dataPaths[BLOG_VOLUMES[v].disk]}/${BLOG_VOLUMES[v].dir}`;
-    const hostDirs = volumeKeys.map(hostDir);
-    const dataDirs = new command.local.Command(
-      `${name}-data-dirs`,
+    const volumes = bindVolumes(
+      name,
       {
-        create: `docker run --rm ${hostDirs.map((d, i) => `-v ${d}:/d${i}`).join(" ")} ${DIRECTORY_HELPER_IMAGE} true`,
-        environment: { DOCKER_HOST: args.dockerHost },
-        triggers: hostDirs,
+        containerPrefix: args.containerPrefix,
+        volumes: BLOG_VOLUMES,
+        dataPaths: args.dataPaths,
+        dockerHost: args.dockerHost,
+        labels,
+        protect: args.protectData ?? false,
       },
       child,
     );
-    const volumes = {} as Record<BlogVolume, docker.Volume>;
-    for (const v of volumeKeys) {
-      volumes[v] = new docker.Volume(
-        `${name}-${v}-volume`,
-        {
-          name: `${args.containerPrefix}-${v}`,
-          driver: "local",
-          driverOpts: { type: "none", o: "bind", device: hostDir(v) },
-          labels: labels({ "org.onprem-infra.role": "data" }),
-        },
-        { ...child, dependsOn: [dataDirs], retainOnDelete: true, protect: protectData },
-      );
-    }
     const volumeMount = (v: BlogVolume, readOnly = false): docker.types.input.ContainerMount => ({
       type: "volume",
       source: volumes[v].name,
@@ -145,82 +130,42 @@ export class BlogStack extends pulumi.ComponentResource {
       readOnly: readOnly || undefined,
     });
 
-    const images = {} as Record<BlogService, pulumi.Output<string>>;
-    for (const svc of BLOG_SERVICES) {
-      if (svc === "wordpress") {
-        const { build } = args.services.wordpress;
-        const image = new docker.Image(
-          `${name}-wordpress-image`,
-          {
-            imageName: wordpressImageName(args.containerPrefix, build.version),
-            build: {
-              context: WORDPRESS_BUILD_CONTEXT,
-              dockerfile: `${WORDPRESS_BUILD_CONTEXT}/Dockerfile`,
-              args: { WORDPRESS_BASE: build.baseImage },
-              platform: "linux/amd64",
-            },
-            skipPush: true,
-          },
-          child,
-        );
-        // For a local-only build, repoDigest is the built image id: a rebuild replaces the container.
-        images[svc] = image.repoDigest;
-      } else {
-        const image = new docker.RemoteImage(
-          `${name}-${svc}-image`,
-          { name: args.services[svc].image, keepLocally: true },
-          child,
-        );
-        images[svc] = image.imageId;
-      }
-    }
+    const images = serviceImages(
+      name,
+      BLOG_SERVICES,
+      (svc) =>
+        svc === "wordpress"
+          ? {
+              build: {
+                imageName: wordpressImageName(args.containerPrefix, args.services.wordpress.build.version),
+                context: WORDPRESS_BUILD_CONTEXT,
+                dockerfile: "Dockerfile",
+                args: { WORDPRESS_BASE: args.services.wordpress.build.baseImage },
+              },
+            }
+          : { pull: args.services[svc].image },
+      child,
+    );
 
-    const mailAttachment = (svc: BlogService): NetworkAttachment => ({
+    // wordpress sends through Postfix; cloudflared reaches webmail and the mail API.
+    const mailNetwork = (svc: BlogService): NetworkAttachment => ({
       name: args.mailNetworkName,
       aliases: [containerName(svc)],
     });
-    const containers = {} as Record<BlogService, docker.Container>;
-    const create = (
-      svc: BlogService,
-      spec: {
-        envs?: pulumi.Input<string>[];
-        command?: string[];
-        mounts?: docker.types.input.ContainerMount[];
-        uploads?: pulumi.Input<docker.types.input.ContainerUpload>[];
-        joinMail?: boolean;
-        after?: pulumi.Resource[];
+    const { containers, create } = stackServices(
+      name,
+      {
+        networkName: network.name,
+        settings: args.services,
+        images,
+        containerName,
+        needs: BLOG_NEEDS,
+        healthChecks: BLOG_HEALTHCHECKS,
+        stopGraceSeconds: BLOG_STOP_GRACE_SECONDS,
+        labels,
       },
-    ): docker.Container => {
-      const settings = args.services[svc];
-      const own: NetworkAttachment = { name: network.name, ipv4Address: settings.ip, aliases: [svc] };
-      containers[svc] = serviceContainer(
-        `${name}-${svc}`,
-        {
-          containerName: containerName(svc),
-          hostname: svc,
-          image: images[svc],
-          cpus: settings.cpus,
-          memory: settings.memory,
-          memoryReservation: settings.memoryReservation,
-          networks: spec.joinMail ? [own, mailAttachment(svc)] : [own],
-          ports: settings.ports.map((p) => ({
-            internal: p.container,
-            external: p.host,
-            ip: p.bind,
-            protocol: p.protocol,
-          })),
-          envs: spec.envs === undefined ? undefined : pulumi.all(spec.envs),
-          command: spec.command,
-          mounts: spec.mounts,
-          uploads: spec.uploads,
-          healthCheck: BLOG_HEALTHCHECKS[svc],
-          labels: labels({ "org.onprem-infra.service": svc }),
-          stopGraceSeconds: BLOG_STOP_GRACE_SECONDS[svc],
-        },
-        { ...child, dependsOn: [...BLOG_NEEDS[svc].map((dep) => containers[dep]), ...(spec.after ?? [])] },
-      );
-      return containers[svc];
-    };
+      child,
+    );
 
     // Wave 0: the database and the cache need nothing.
     const mariadb = create("mariadb", {
@@ -262,7 +207,7 @@ export class BlogStack extends pulumi.ComponentResource {
     const wordpress = create("wordpress", {
       envs: wordpressEnv(args.containerPrefix, args.sites, args.sitePasswords),
       mounts: [volumeMount("sites")],
-      joinMail: true,
+      alsoJoins: [mailNetwork("wordpress")],
       after: siteDbs,
     });
 
@@ -294,23 +239,14 @@ export class BlogStack extends pulumi.ComponentResource {
     create("cloudflared", {
       envs: [pulumi.secret(pulumi.interpolate`TUNNEL_TOKEN=${args.tunnelToken}`)],
       command: cloudflaredCommand(),
-      joinMail: true,
+      alsoJoins: [mailNetwork("cloudflared")],
       after: args.tunnelResources,
     });
 
     this.containers = containers;
     this.networkName = network.name;
-    this.containerNames = pulumi.output(
-      Object.fromEntries(BLOG_SERVICES.map((svc) => [svc, containerName(svc)])) as Record<
-        BlogService,
-        string
-      >,
-    );
-    this.endpoints = pulumi.output(
-      BLOG_SERVICES.flatMap((svc) =>
-        args.services[svc].ports.map((p) => `${p.bind}:${p.host} -> ${svc}:${p.container}`),
-      ),
-    );
+    this.containerNames = pulumi.output(stackContainerNames(BLOG_SERVICES, containerName));
+    this.endpoints = pulumi.output(stackEndpoints(BLOG_SERVICES, args.services));
     this.nginxOrigin = pulumi.output(blogNginxOrigin(args.containerPrefix));
     this.hostnames = pulumi.output(blogHostnames(args.sites));
 

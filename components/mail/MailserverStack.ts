@@ -5,13 +5,19 @@
  * the SSD/HDD paths in volumes Pulumi never deletes; databases and users applied inside MariaDB
  * so rotated passwords take effect.
  */
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkAttachment, serviceContainer } from "../common/container";
-import { CommonFacts, dockerLabels } from "../common/labels";
+import { CommonFacts } from "../common/labels";
 import { databaseSql, renderRootSql, renderUserSql } from "../common/mariadb";
-import { gatewayOf } from "../common/schema";
+import {
+  bindVolumes,
+  serviceImages,
+  stackContainerNames,
+  stackEndpoints,
+  stackLabels,
+  stackNetwork,
+  stackServices,
+} from "../common/stack";
 import { MAIL_SERVICES, MailConfig, MailService } from "./schema";
 import {
   MAIL_DB,
@@ -27,9 +33,6 @@ import {
   renderRspamdAntivirus,
   STOP_GRACE_SECONDS,
 } from "./services";
-
-/** Pinned helper image used once to create the bind volumes' host directories. */
-export const DIRECTORY_HELPER_IMAGE = "busybox:1.36.1";
 
 export interface MailserverStackArgs {
   /** Container name prefix: `mailserver` or `mailserver-staging`. */
@@ -95,53 +98,27 @@ export class MailserverStack extends pulumi.ComponentResource {
     }
 
     const protectData = args.protectData ?? false;
-    const labels = (extra: Record<string, string>) =>
-      dockerLabels(args.facts, { "org.onprem-infra.stack": "mail", ...extra });
+    const labels = stackLabels(args.facts, "mail");
     const child = { parent: this };
     const containerName = (svc: MailService) => mailContainerName(args.containerPrefix, svc);
 
-    const network = new docker.Network(
-      `${name}-network`,
-      {
-        name: `${args.containerPrefix}-network`,
-        driver: "bridge",
-        ipamConfigs: [{ subnet: args.subnet, gateway: gatewayOf(args.subnet) }],
-        labels: labels({ "org.onprem-infra.role": "network" }),
-      },
-      { ...child, deleteBeforeReplace: true },
+    const network = stackNetwork(
+      name,
+      { containerPrefix: args.containerPrefix, subnet: args.subnet, labels },
+      child,
     );
-
-    // Bind-backed local volumes need their host directories; `docker run -v` creates them.
-    const hostDirs = (Object.keys(MAIL_VOLUMES) as MailVolume[]).map(
-      (v) => `${args.dataPaths[MAIL_VOLUMES[v].disk]}/${MAIL_VOLUMES[v].dir}`,
-    );
-    const dataDirs = new command.local.Command(
-      `${name}-data-dirs`,
+    const volumes = bindVolumes(
+      name,
       {
-        create: `docker run --rm ${hostDirs.map((d, i) => `-v ${d}:/d${i}`).join(" ")} ${DIRECTORY_HELPER_IMAGE} true`,
-        environment: { DOCKER_HOST: args.dockerHost },
-        triggers: hostDirs,
+        containerPrefix: args.containerPrefix,
+        volumes: MAIL_VOLUMES,
+        dataPaths: args.dataPaths,
+        dockerHost: args.dockerHost,
+        labels,
+        protect: protectData,
       },
       child,
     );
-
-    const volumes = {} as Record<MailVolume, docker.Volume>;
-    for (const v of Object.keys(MAIL_VOLUMES) as MailVolume[]) {
-      volumes[v] = new docker.Volume(
-        `${name}-${v}-volume`,
-        {
-          name: `${args.containerPrefix}-${v}`,
-          driver: "local",
-          driverOpts: {
-            type: "none",
-            o: "bind",
-            device: `${args.dataPaths[MAIL_VOLUMES[v].disk]}/${MAIL_VOLUMES[v].dir}`,
-          },
-          labels: labels({ "org.onprem-infra.role": "data" }),
-        },
-        { ...child, dependsOn: [dataDirs], retainOnDelete: true, protect: protectData },
-      );
-    }
     // The Postfix queue, shared by postfix and dovecot: a plain local volume, kept like data.
     const spool = new docker.Volume(
       `${name}-spool-volume`,
@@ -153,34 +130,23 @@ export class MailserverStack extends pulumi.ComponentResource {
       { ...child, retainOnDelete: true, protect: protectData },
     );
 
-    const images = {} as Record<MailService, pulumi.Output<string>>;
-    for (const svc of MAIL_SERVICES) {
-      const settings = args.services[svc];
-      if ("build" in settings) {
-        const image = new docker.Image(
-          `${name}-${svc}-image`,
-          {
-            imageName: `onprem-infra/${svc}:${settings.build.version}`,
-            build: {
-              context: settings.build.context,
-              dockerfile: `${settings.build.context}/${settings.build.dockerfile}`,
-              platform: "linux/amd64",
-            },
-            skipPush: true,
-          },
-          child,
-        );
-        // For a local-only build, repoDigest is the built image id: a rebuild replaces the container.
-        images[svc] = image.repoDigest;
-      } else {
-        const image = new docker.RemoteImage(
-          `${name}-${svc}-image`,
-          { name: settings.image, keepLocally: true },
-          child,
-        );
-        images[svc] = image.imageId;
-      }
-    }
+    const images = serviceImages(
+      name,
+      MAIL_SERVICES,
+      (svc) => {
+        const settings = args.services[svc];
+        return "build" in settings
+          ? {
+              build: {
+                imageName: `onprem-infra/${svc}:${settings.build.version}`,
+                context: settings.build.context,
+                dockerfile: settings.build.dockerfile,
+              },
+            }
+          : { pull: settings.image };
+      },
+      child,
+    );
 
     const certMount: docker.types.input.ContainerMount = {
       type: "bind",
@@ -194,46 +160,21 @@ export class MailserverStack extends pulumi.ComponentResource {
       target,
     });
 
-    const containers = {} as Record<MailService, docker.Container>;
-    const create = (
-      svc: MailService,
-      spec: {
-        envs?: pulumi.Input<string>[];
-        mounts?: docker.types.input.ContainerMount[];
-        uploads?: pulumi.Input<docker.types.input.ContainerUpload>[];
-        after?: pulumi.Resource[];
+    const { containers, create } = stackServices(
+      name,
+      {
+        networkName: network.name,
+        settings: args.services,
+        images,
+        containerName,
+        needs: MAIL_NEEDS,
+        healthChecks: MAIL_HEALTHCHECKS,
+        stopGraceSeconds: STOP_GRACE_SECONDS,
+        labels,
+        privilegeEscalation: NEEDS_PRIVILEGE_ESCALATION,
       },
-    ): docker.Container => {
-      const settings = args.services[svc];
-      const attachment: NetworkAttachment = { name: network.name, ipv4Address: settings.ip, aliases: [svc] };
-      containers[svc] = serviceContainer(
-        `${name}-${svc}`,
-        {
-          containerName: containerName(svc),
-          hostname: svc,
-          image: images[svc],
-          cpus: settings.cpus,
-          memory: settings.memory,
-          memoryReservation: settings.memoryReservation,
-          networks: [attachment],
-          ports: settings.ports.map((p) => ({
-            internal: p.container,
-            external: p.host,
-            ip: p.bind,
-            protocol: p.protocol,
-          })),
-          envs: spec.envs === undefined ? undefined : pulumi.all(spec.envs),
-          mounts: spec.mounts,
-          uploads: spec.uploads,
-          healthCheck: MAIL_HEALTHCHECKS[svc],
-          labels: labels({ "org.onprem-infra.service": svc }),
-          noNewPrivileges: !NEEDS_PRIVILEGE_ESCALATION.has(svc),
-          stopGraceSeconds: STOP_GRACE_SECONDS[svc],
-        },
-        { ...child, dependsOn: [...MAIL_NEEDS[svc].map((dep) => containers[dep]), ...(spec.after ?? [])] },
-      );
-      return containers[svc];
-    };
+      child,
+    );
 
     // Wave 0: the database and the virus scanner need nothing.
     const mariadb = create("mariadb", {
@@ -350,17 +291,8 @@ export class MailserverStack extends pulumi.ComponentResource {
 
     this.containers = containers;
     this.networkName = network.name;
-    this.containerNames = pulumi.output(
-      Object.fromEntries(MAIL_SERVICES.map((svc) => [svc, containerName(svc)])) as Record<
-        MailService,
-        string
-      >,
-    );
-    this.endpoints = pulumi.output(
-      MAIL_SERVICES.flatMap((svc) =>
-        args.services[svc].ports.map((p) => `${p.bind}:${p.host} -> ${svc}:${p.container}`),
-      ),
-    );
+    this.containerNames = pulumi.output(stackContainerNames(MAIL_SERVICES, containerName));
+    this.endpoints = pulumi.output(stackEndpoints(MAIL_SERVICES, args.services));
     this.webmailOrigin = pulumi.output(`http://${containerName("nginx")}:80`);
     this.apiOrigin = pulumi.output(`http://${containerName("mailserver-api")}:8080`);
 
