@@ -270,7 +270,7 @@ describe("no secret in plain text", () => {
       assert.ok(known.length >= 10);
       const leaks: string[] = [];
       const scan = (where: string, value: unknown) => {
-        const text = JSON.stringify(redact(value));
+        const text = JSON.stringify(redact(value)) ?? "";
         for (const secret of known) {
           if (text.includes(secret)) {
             leaks.push(`${where} shows ${secret.slice(0, 4)}…`);
