@@ -37,10 +37,10 @@ const cloudflareProvider = new cloudflare.Provider("cloudflare", {
 // AWS: the backup region, and us-east-1 where billing metrics live; both tag everything alike.
 const awsDefaultTags = { tags: commonTags(cfg.facts) };
 const awsProvider = new aws.Provider("aws", { region: cfg.awsRegion, defaultTags: awsDefaultTags });
-const awsBillingProvider = new aws.Provider("aws-billing", {
-  region: BILLING_REGION,
-  defaultTags: awsDefaultTags,
-});
+// Only the stack that owns the account-wide cost alarms needs us-east-1.
+const awsBillingProvider = cfg.backup.costAlarms
+  ? new aws.Provider("aws-billing", { region: BILLING_REGION, defaultTags: awsDefaultTags })
+  : undefined;
 
 const siteNames = cfg.blog.sites.map((s) => s.name);
 const stamps = rotationStamps(cfg.rotations, siteNames);

@@ -20,6 +20,8 @@ export const IAM = {
   role: "aws:iam/role:Role",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
   rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+  policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
   userPolicy: "aws:iam/userPolicy:UserPolicy",
   groupPolicy: "aws:iam/groupPolicy:GroupPolicy",
   bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
@@ -141,6 +143,19 @@ export const iamNoWildcardActions = resourcePolicy<WildcardActionsConfig>({
     }),
 });
 
+/**
+ * Whether a resource means "everything": `*`, or an ARN whose resource part is nothing but
+ * wildcards: `arn:aws:s3:::*` is every bucket, and with `/*` after it, every object of every bucket.
+ */
+export function isWildcardResource(resource: string): boolean {
+  const r = resource.trim();
+  if (r === "*") {
+    return true;
+  }
+  const parts = r.split(":");
+  return parts.length >= 6 && parts[0] === "arn" && /^[*/]+$/.test(parts.slice(5).join(":"));
+}
+
 export interface WildcardResourcesConfig extends BaseConfig {
   wildcardResourceActions: string[];
   exemptTypes: string[];
@@ -149,7 +164,7 @@ export interface WildcardResourcesConfig extends BaseConfig {
 export const iamNoWildcardResources = resourcePolicy<WildcardResourcesConfig>({
   name: "iam-no-wildcard-resources",
   description:
-    "No policy statement allows actions on the resource * unless every action in it works only on * (e.g. s3:ListAllMyBuckets, cloudwatch:PutMetricData).",
+    "No policy statement allows actions on the resource * (or an ARN that is all wildcards, like arn:aws:s3:::*) unless every action in it works only on * (e.g. s3:ListAllMyBuckets, cloudwatch:PutMetricData).",
   enforcementLevel: "mandatory",
   types: DOCUMENT_TYPES,
   config: {
@@ -188,7 +203,7 @@ export const iamNoWildcardResources = resourcePolicy<WildcardResourcesConfig>({
             if (s.effect !== "Allow") {
               continue;
             }
-            const wildcard = s.resources.some((r) => r.trim() === "*") || s.notResources.length > 0;
+            const wildcard = s.resources.some(isWildcardResource) || s.notResources.length > 0;
             if (!wildcard) {
               continue;
             }
@@ -218,7 +233,57 @@ export function statementCovers(s: Statement, action: string): boolean {
   return s.actions.some((p) => globMatch(p, action));
 }
 
-/** Every policy document that applies to `role`, with where it comes from. */
+/** Whether `dependent.props[property]` (one value or a list) names `target`; see `refersTo`. */
+function namesRole(
+  dependent: PolicyResource,
+  property: string,
+  role: PolicyResource,
+  roleValues: () => readonly unknown[],
+): boolean {
+  const deps = dependent.propertyDependencies[property] ?? [];
+  if (deps.length > 0) {
+    return deps.some((d) => d.urn === role.urn);
+  }
+  const value: unknown = dependent.props[property];
+  if (Array.isArray(value)) {
+    const values = roleValues();
+    return value.some((v) => v !== undefined && values.some((t) => t !== undefined && t === v));
+  }
+  return refersTo(dependent, property, role, roleValues);
+}
+
+/**
+ * The managed policies `holder.props[property]` (one ARN or a list) attaches: those of the stack
+ * (by property dependency, else by ARN), and the ARNs of any the stack does not declare.
+ */
+function attachedPolicies(
+  holder: PolicyResource,
+  property: string,
+  policies: readonly PolicyResource[],
+): { found: PolicyResource[]; unseen: string[] } {
+  const deps = holder.propertyDependencies[property] ?? [];
+  const found = policies.filter((p) => deps.some((d) => d.urn === p.urn));
+  const unseen: string[] = [];
+  for (const arn of strings(holder.props[property])) {
+    if (found.some((p) => p.props.arn === arn)) {
+      continue;
+    }
+    const byArn = policies.find((p) => p.props.arn === arn);
+    if (byArn) {
+      found.push(byArn);
+    } else {
+      unseen.push(arn);
+    }
+  }
+  return { found, unseen };
+}
+
+/**
+ * Every policy document that applies to `role`, with where it comes from: its inline policies,
+ * `RolePolicy` resources, and managed policies attached through `managedPolicyArns`,
+ * `RolePolicyAttachment`, `RolePolicyAttachmentsExclusive` or `PolicyAttachment`. A managed policy
+ * the stack does not declare (e.g. an AWS-managed one) comes back without content.
+ */
 function roleDocuments(
   resources: readonly PolicyResource[],
   role: PolicyResource,
@@ -234,20 +299,32 @@ function roleDocuments(
     }
   }
   const policies = ofTypes(resources, [IAM.policy]);
-  const attachedArns: { where: string; arnOf: PolicyResource }[] = [];
-  for (const att of ofTypes(resources, [IAM.rolePolicyAttachment])) {
-    if (!refersTo(att, "role", role, roleValues)) {
-      continue;
-    }
-    const policy = policies.find((p) => refersTo(att, "policyArn", p, () => [p.props.arn]));
-    if (policy) {
-      docs.push({ where: `attached policy ${policy.name}`, value: policy.props.policy });
-    } else {
-      attachedArns.push({ where: `attachment ${att.name}`, arnOf: att });
+  const holders: { holder: PolicyResource; property: string; where: string }[] = [];
+  if (role.props.managedPolicyArns !== undefined) {
+    holders.push({ holder: role, property: "managedPolicyArns", where: `${role.name}.managedPolicyArns` });
+  }
+  const attachments: [string, string, string][] = [
+    [IAM.rolePolicyAttachment, "role", "policyArn"],
+    [IAM.rolePolicyAttachmentsExclusive, "roleName", "policyArns"],
+    [IAM.policyAttachment, "roles", "policyArn"],
+  ];
+  for (const [type, roleProperty, arnProperty] of attachments) {
+    for (const att of ofTypes(resources, [type])) {
+      if (namesRole(att, roleProperty, role, roleValues)) {
+        holders.push({ holder: att, property: arnProperty, where: `attachment ${att.name}` });
+      }
     }
   }
-  for (const unseen of attachedArns) {
-    docs.push({ where: `${unseen.where} (${String(unseen.arnOf.props.policyArn)})`, value: undefined });
+  const unseen: string[] = [];
+  for (const { holder, property, where } of holders) {
+    const attached = attachedPolicies(holder, property, policies);
+    for (const policy of attached.found) {
+      docs.push({ where: `attached policy ${policy.name}`, value: policy.props.policy });
+    }
+    unseen.push(...attached.unseen.map((arn) => `${where} (${arn})`));
+  }
+  for (const where of unseen) {
+    docs.push({ where, value: undefined });
   }
   return docs;
 }

@@ -47,7 +47,10 @@ describe("backup stack config", () => {
         stack === "production" ? "kuma8088-onprem-backup" : "kuma8088-onprem-backup-staging",
       );
       assert.equal(cfg.backup.retentionDays, stack === "production" ? 30 : 1);
-      assert.equal(cfg.backup.currency, "USD");
+      // One stack per account watches the account-wide EstimatedCharges metric: production.
+      assert.equal(cfg.backup.costAlarms, stack === "production");
+      assert.equal(cfg.backup.currency, stack === "production" ? "USD" : undefined);
+      assert.equal(cfg.backup.alarmEmail, stack === "production" ? "admin@kuma8088.com" : undefined);
       assert.deepEqual(cfg.backup.importIds, {});
       assert.deepEqual(cfg.backup.names, {});
       assert.deepEqual(cfg.backup.tags, {});
@@ -70,6 +73,65 @@ describe("backup stack config", () => {
     assert.equal(cfg.backup.archiveAfterDays, 30);
     assert.equal(cfg.backup.archiveStorageClass, "GLACIER_IR");
     assert.equal(cfg.backup.kmsKeyArn, undefined);
+    assert.equal(cfg.backup.costAlarms, true);
+  });
+
+  for (const key of ["alarmEmail", "warningThreshold", "criticalThreshold"]) {
+    it(`requires ${key} while costAlarms is true (the default)`, () => {
+      rejects(
+        withBackup((b) => delete b[key]),
+        `${KEY}.${key}`,
+        /is required while costAlarms is true/,
+      );
+    });
+  }
+
+  it("needs no alarm settings when costAlarms is false", () => {
+    const cfg = parse(
+      withBackup((b) => {
+        b.costAlarms = false;
+        for (const key of ["alarmEmail", "warningThreshold", "criticalThreshold", "currency"]) {
+          delete b[key];
+        }
+      }),
+    );
+    assert.equal(cfg.backup.costAlarms, false);
+    assert.equal(cfg.backup.alarmEmail, undefined);
+  });
+
+  for (const [what, edit, key] of [
+    ["an alarm email", (b: Record<string, unknown>) => (b.alarmEmail = "admin@kuma8088.com"), "alarmEmail"],
+    ["a threshold", (b: Record<string, unknown>) => (b.warningThreshold = 5), "warningThreshold"],
+    ["a currency", (b: Record<string, unknown>) => (b.currency = "USD"), "currency"],
+    ["an alarm name", (b: Record<string, unknown>) => (b.names = { topic: "tf-alerts" }), "names.topic"],
+    [
+      "an alarm import id",
+      (b: Record<string, unknown>) =>
+        (b.importIds = { warningAlarm: "kuma8088-onprem-backup-s3-charges-warning" }),
+      "importIds.warningAlarm",
+    ],
+  ] as const) {
+    it(`rejects ${what} while costAlarms is false`, () => {
+      rejects(
+        withBackup((b) => {
+          b.costAlarms = false;
+          for (const k of ["alarmEmail", "warningThreshold", "criticalThreshold", "currency"]) {
+            delete b[k];
+          }
+          edit(b);
+        }),
+        `${KEY}.${key}`,
+        /costAlarms is false/,
+      );
+    });
+  }
+
+  it("rejects a costAlarms that is not a boolean", () => {
+    rejects(
+      withBackup((b) => (b.costAlarms = "no")),
+      `${KEY}.costAlarms`,
+      /must be true or false/,
+    );
   });
 
   it("requires the backup section", () => {

@@ -227,13 +227,36 @@ describe("the program's backups (staging)", () => {
     });
   });
 
+  it("creates no cost alarms, topic or key: production's alarms already watch the account-wide metric", () => {
+    const cap = run.capture;
+    const [component] = cap.ofType(T.component);
+    assert.deepEqual(
+      cap
+        .childrenOf(component)
+        .map((r) => r.name)
+        .sort(),
+      Object.keys(EXPECTED_CHILDREN)
+        .filter((n) => !MONITORING_CHILDREN.includes(n))
+        .sort(),
+    );
+    for (const type of [T.key, T.topic, T.subscription, T.alarm]) {
+      assert.deepEqual(
+        cap.ofType(type).map((r) => r.name),
+        [],
+        type,
+      );
+    }
+    assert.equal(run.outputs.backupAlertTopicArn?.value, undefined);
+    assert.equal(run.outputs.backupBucket?.value, "kuma8088-onprem-backup-staging");
+  });
+
   it("names no account-wide resource like production and tags everything with Environment=staging", async () => {
     const globalNames = (cap: Capture) =>
       awsResources(cap)
         .filter((r) => new Set<string>([T.bucket, T.user, T.role, T.topic, T.alarm]).has(r.type))
         .map((r) => String(r.inputs.name ?? r.inputs.bucket));
     const staging = globalNames(run.capture);
-    assert.equal(staging.length, 7);
+    assert.equal(staging.length, 4, "the bucket, the user and the two roles");
     const production = globalNames((await runStack("production")).capture);
     assert.equal(production.length, 7);
     assert.deepEqual(

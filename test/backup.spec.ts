@@ -51,6 +51,14 @@ function children(cap: Capture): CapturedResource[] {
   return cap.childrenOf(cap.get("backup", T.component));
 }
 
+/** A stack that leaves the account-wide cost alarms to another stack. */
+const NO_ALARMS: Overrides = {
+  costAlarms: false,
+  alarmEmail: undefined,
+  warningThreshold: undefined,
+  criticalThreshold: undefined,
+};
+
 describe("BackupInfra", () => {
   let cap: Capture;
   before(async () => {
@@ -360,6 +368,43 @@ describe("BackupInfra", () => {
     }
   });
 
+  it("gives the roles, their policies, the key and the lifecycle exactly these inputs (and no more)", () => {
+    const keys = (name: string) => Object.keys(cap.get(name).inputs).sort();
+    assert.deepEqual(cap.get("backup-uploader", T.role).inputs, {
+      name: "example-backup-uploader",
+      description: "Uploads backups to example-backup; cannot delete anything.",
+      assumeRolePolicy: cap.get("backup-uploader", T.role).inputs.assumeRolePolicy,
+      maxSessionDuration: 7200,
+      tags: { Purpose: "backup-upload" },
+    });
+    assert.deepEqual(cap.get("backup-restore", T.role).inputs, {
+      name: "example-backup-restore",
+      description: "Reads backups from example-backup for restores; cannot delete anything.",
+      assumeRolePolicy: cap.get("backup-restore", T.role).inputs.assumeRolePolicy,
+      maxSessionDuration: 3600,
+      tags: { Purpose: "backup-restore" },
+    });
+    assert.deepEqual(keys("backup-uploader-policy"), ["name", "policy", "role"]);
+    assert.equal(cap.get("backup-uploader-policy").inputs.name, "backup-upload");
+    assert.deepEqual(keys("backup-restore-policy"), ["name", "policy", "role"]);
+    assert.equal(cap.get("backup-restore-policy").inputs.name, "backup-restore");
+    assert.equal(cap.get("backup-restore-policy").inputs.role, "example-backup-restore");
+    assert.deepEqual(keys("backup-operator-policy"), ["name", "policy", "user"]);
+    const key = cap.get("backup-alerts-key", T.key);
+    assert.deepEqual(
+      { ...key.inputs, policy: undefined },
+      {
+        description: "Encrypts the example-backup-alerts SNS topic; CloudWatch alarms may use it.",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: undefined,
+        tags: { Purpose: "backup-alerts-encryption" },
+      },
+    );
+    assert.deepEqual(keys("backup-lifecycle"), ["bucket", "rules"]);
+    assert.equal(cap.get("backup-lifecycle").inputs.bucket, "backup-bucket-id");
+  });
+
   it("the wildcard check finds what it looks for", () => {
     const flagged = allowWildcards({
       Version: "2012-10-17",
@@ -592,8 +637,96 @@ describe("BackupInfra", () => {
     });
   });
 
+  describe("without cost alarms (costAlarms: false, e.g. staging)", () => {
+    let quiet: Capture;
+    before(async () => {
+      quiet = await build(NO_ALARMS);
+    });
+
+    it("creates no KMS key, topic, subscription or alarm, and nothing on the us-east-1 provider", () => {
+      assert.deepEqual(
+        children(quiet)
+          .map((r) => r.name)
+          .sort(),
+        Object.keys(EXPECTED_CHILDREN)
+          .filter((n) => !MONITORING_CHILDREN.includes(n))
+          .sort(),
+      );
+      const billing = providerRef(quiet.get("billing", T.provider));
+      assert.deepEqual(
+        quiet.resources.filter((r) => r.provider === billing).map((r) => r.name),
+        [],
+      );
+    });
+
+    it("keeps the bucket, its settings and the IAM identities exactly as with the alarms", () => {
+      for (const r of children(quiet)) {
+        assert.deepEqual(r.inputs, cap.get(r.name, r.type).inputs, r.name);
+        assert.equal(r.provider, cap.get(r.name, r.type).provider, r.name);
+      }
+    });
+
+    it("registers no topic ARN among its outputs", () => {
+      const state = quiet.get("backup", T.component).state;
+      assert.equal(state.topicArn, undefined);
+      assert.equal(state.bucketName, BUCKET);
+      assert.equal(state.uploaderRoleArn, UPLOADER_ARN);
+    });
+
+    it("needs no us-east-1 provider", async () => {
+      const alone = await capture(() => {
+        const main = new aws.Provider("main", { region: "ap-northeast-1", defaultTags: { tags: TAGS } });
+        return new BackupInfra("backup", { ...baseArgs(), ...NO_ALARMS }, { providers: { aws: main } });
+      });
+      assert.equal(
+        children(alone).length,
+        Object.keys(EXPECTED_CHILDREN).length - MONITORING_CHILDREN.length,
+      );
+    });
+  });
+
+  it("rejects cost alarms without the us-east-1 provider", async () => {
+    await capture(() => {
+      assert.throws(
+        () => new BackupInfra("bad", baseArgs()),
+        (err: Error) =>
+          pulumi.ResourceError.isInstance(err) &&
+          /monitoringProvider is required while costAlarms is true/.test(err.message),
+      );
+    });
+  });
+
   describe("rejects conflicting arguments", () => {
     const cases: [string, Overrides, RegExp][] = [
+      [
+        "alarm settings while costAlarms is false",
+        { costAlarms: false },
+        /alarmEmail must not be set: costAlarms is false.*warningThreshold must not be set.*criticalThreshold must not be set/,
+      ],
+      ["a currency while costAlarms is false", { ...NO_ALARMS, currency: "EUR" }, /currency must not be set/],
+      [
+        "an alarm name while costAlarms is false",
+        { ...NO_ALARMS, names: { topic: "tf-alerts" } },
+        /names\.topic must not be set/,
+      ],
+      [
+        "an alarm import id while costAlarms is false",
+        { ...NO_ALARMS, importIds: { criticalAlarm: "example-backup-s3-charges-critical" } },
+        /importIds\.criticalAlarm has nothing to adopt/,
+      ],
+      ["cost alarms without an email address", { alarmEmail: undefined }, /alarmEmail is required/],
+      ["cost alarms without a threshold", { criticalThreshold: undefined }, /criticalThreshold is required/],
+      [
+        "an archive prefix inside daily/",
+        { archivePrefixes: ["weekly/", "daily/old/"] },
+        /archivePrefixes\.1: daily\/old\/ overlaps daily\//,
+      ],
+      [
+        "a transition S3 refuses this early",
+        { archiveStorageClass: "STANDARD_IA", archiveAfterDays: 10 },
+        /archiveAfterDays: must be at least 30 days for STANDARD_IA/,
+      ],
+      ["a fractional expiration", { dailyExpirationDays: 0.5 }, /dailyExpirationDays must be a whole number/],
       [
         "a critical threshold not above the warning",
         { warningThreshold: 10, criticalThreshold: 10 },

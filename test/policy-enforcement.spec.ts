@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { isTaggable } from "./backup-support";
 import { CapturedResource } from "./harness/engine";
 import {
   analyzeStack,
@@ -91,7 +92,7 @@ describe("policy pack enforcement (Analyzer gRPC, as the engine runs it)", funct
   describe("a program broken on purpose", () => {
     let diagnostics: Diagnostic[];
     let brokenContainer: CapturedResource;
-    let untagged: { urn: string; expected: string };
+    let untagged: string[];
 
     before(async () => {
       const resources = copy(await resourcesOf("production"));
@@ -99,34 +100,27 @@ describe("policy pack enforcement (Analyzer gRPC, as the engine runs it)", funct
       assert.ok(brokenContainer, "production has no container");
       brokenContainer.wire.image = "nginx:latest";
 
-      const awsProvider = resources.find(
-        (r) => r.type === "pulumi:providers:aws" && typeof r.wire.defaultTags === "string",
-      );
-      if (awsProvider) {
-        // The provider's object inputs are JSON text on the wire; drop Owner from its defaults.
-        const defaults = JSON.parse(awsProvider.wire.defaultTags as string) as {
-          tags: Record<string, string>;
-        };
+      // Owner dropped from every AWS provider's default tags (object inputs are JSON text on the wire).
+      const providers = resources.filter((r) => r.type === "pulumi:providers:aws");
+      assert.ok(providers.length > 0, "production has no AWS provider");
+      for (const provider of providers) {
+        const defaults = JSON.parse(provider.wire.defaultTags as string) as { tags: Record<string, string> };
+        assert.ok(defaults.tags.Owner, `${provider.name} has no Owner default tag to drop`);
         delete defaults.tags.Owner;
-        awsProvider.wire.defaultTags = JSON.stringify(defaults);
-        const tagged = resources.find(
-          (r) => r.type === "aws:s3/bucket:Bucket" && r.provider.startsWith(`${awsProvider.urn}::`),
-        );
-        assert.ok(tagged, "no bucket uses the AWS provider");
-        const own = (tagged.wire.tags ?? {}) as Record<string, unknown>;
-        assert.equal(
-          own.Owner,
-          undefined,
-          "the bucket sets Owner itself, so the provider's default does not matter",
-        );
-        untagged = { urn: tagged.urn, expected: "aws-common-tags" };
-      } else {
-        const network = resources.find((r) => r.type === "docker:index/network:Network")!;
-        network.wire.labels = (network.wire.labels as { label: string }[]).filter(
-          (l) => l.label !== "org.onprem-infra.owner",
-        );
-        untagged = { urn: network.urn, expected: "docker-common-labels" };
+        provider.wire.defaultTags = JSON.stringify(defaults);
       }
+      // Every resource that takes tags (by the AWS SDK's own argument types) and sets no Owner itself.
+      untagged = resources
+        .filter(
+          (r) =>
+            r.custom &&
+            r.type.startsWith("aws:") &&
+            isTaggable(r.type) &&
+            ((r.wire.tags ?? {}) as Record<string, unknown>).Owner === undefined,
+        )
+        .map((r) => r.urn)
+        .sort();
+      assert.ok(untagged.length >= 8, `only ${untagged.length} taggable AWS resources`);
       diagnostics = await analyzeStack("production", resources, CONFIG.production, pack);
     });
 
@@ -134,40 +128,46 @@ describe("policy pack enforcement (Analyzer gRPC, as the engine runs it)", funct
       const names = [...new Set(mandatory(diagnostics).map((d) => d.policyName))].sort();
       assert.deepEqual(
         names,
-        ["pinned-images", untagged.expected].sort(),
+        ["aws-common-tags", "pinned-images"],
         formatDiagnostics(mandatory(diagnostics)),
       );
     });
 
-    it("names the broken container and the untagged resource", () => {
+    it("names the broken container, and every taggable AWS resource of the program (and nothing else)", () => {
       const latest = mandatory(diagnostics).filter((d) => d.policyName === "pinned-images");
       assert.deepEqual(
         latest.map((d) => d.urn),
         [brokenContainer.urn],
       );
       assert.match(latest[0].detail, /floating tag "latest"/);
-      const tags = mandatory(diagnostics).filter((d) => d.policyName === untagged.expected);
-      assert.ok(
-        tags.some((d) => d.urn === untagged.urn && /Owner|owner/.test(d.detail)),
-        formatDiagnostics(tags),
-      );
+      const tags = mandatory(diagnostics).filter((d) => d.policyName === "aws-common-tags");
+      assert.deepEqual(tags.map((d) => d.urn).sort(), untagged, formatDiagnostics(tags));
+      for (const d of tags) {
+        assert.match(d.detail, /missing or empty: Owner/, d.urn);
+      }
     });
 
     it("a waiver with a reason lifts exactly the waived violation", async () => {
-      const resources = copy(await resourcesOf("production"));
-      const container = resources.find((r) => r.urn === brokenContainer.urn)!;
-      container.wire.image = "nginx:latest";
+      // Two containers on `latest` and their provider: enough for a resource policy, and quick.
+      const all = copy(await resourcesOf("production"));
+      const containers = all.filter((r) => r.type === "docker:index/container:Container").slice(0, 2);
+      assert.equal(containers.length, 2);
+      const providerUrns = new Set(containers.map((c) => c.provider.slice(0, c.provider.lastIndexOf("::"))));
+      for (const c of containers) {
+        c.wire.image = "nginx:latest";
+      }
+      const [waivedOne, other] = containers;
       const waived = await analyzeStack(
         "production",
-        resources,
+        [...all.filter((r) => providerUrns.has(r.urn)), ...containers],
         {
-          "pinned-images": { waivers: [{ resource: container.name, reason: "test: upstream has no tags" }] },
+          "pinned-images": { waivers: [{ resource: waivedOne.name, reason: "test: upstream has no tags" }] },
         },
         pack,
       );
       assert.deepEqual(
-        mandatory(waived).map((d) => d.policyName),
-        [],
+        mandatory(waived).map((d) => [d.policyName, d.urn]),
+        [["pinned-images", other.urn]],
       );
     });
 

@@ -8,6 +8,8 @@
  *   lifecycle; the operator user and the uploader and restore roles.
  * - `monitoringProvider` (us-east-1, where billing metrics live): the KMS key, the encrypted SNS
  *   topic with the administrator's email subscription, and the two `EstimatedCharges` alarms.
+ *   `EstimatedCharges` is account-wide (per service, not per bucket), so only one stack per AWS
+ *   account creates them; the others set `costAlarms: false` and get none of the four.
  *
  * Every resource can adopt an existing one (`importIds`); the bucket is protected unless
  * `protectBucket` is false and is never force-destroyed.
@@ -15,11 +17,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  archiveProblems,
   ArchiveStorageClass,
   BackupImportIds,
   BackupNameOverrides,
   BILLING_REGION,
   bucketPolicyDocument,
+  COST_ALARM_IMPORT_KEYS,
+  COST_ALARM_NAME_KEYS,
+  costAlarmProblems,
   importIdProblems,
   lifecycleRules,
   nameProblems,
@@ -40,14 +46,20 @@ export const BILLING_PERIOD_SECONDS = 21600;
 export interface BackupInfraArgs {
   /** The bucket's globally unique name. */
   bucketName: string;
-  /** An AWS provider in us-east-1 for the billing alarms, their topic and its key. */
-  monitoringProvider: aws.Provider;
-  /** The administrator's address for the alarm emails. */
-  alarmEmail: string;
-  /** Estimated monthly S3 charges (in `currency`) that raise the warning alarm. */
-  warningThreshold: number;
+  /**
+   * Create the cost alarms, their SNS topic and its KMS key; default true. `EstimatedCharges` is
+   * account-wide, so a second stack in the same account sets false instead of repeating the
+   * first one's alerts; it then takes none of the alarm arguments below.
+   */
+  costAlarms?: boolean;
+  /** An AWS provider in us-east-1 for the billing alarms, their topic and its key; required with them. */
+  monitoringProvider?: aws.Provider;
+  /** The administrator's address for the alarm emails; required with the cost alarms. */
+  alarmEmail?: string;
+  /** Estimated monthly S3 charges (in `currency`) that raise the warning alarm; required with them. */
+  warningThreshold?: number;
   /** Estimated monthly S3 charges that raise the critical alarm; above `warningThreshold`. */
-  criticalThreshold: number;
+  criticalThreshold?: number;
   /** Billing currency; default `USD`. */
   currency?: string;
   /** Default Object Lock retention in COMPLIANCE mode; default 30 days. */
@@ -85,15 +97,21 @@ export class BackupInfra extends pulumi.ComponentResource {
   readonly restoreRoleArn: pulumi.Output<string>;
   /** The operator user on the on-prem host (its access key is created outside Pulumi). */
   readonly userName: pulumi.Output<string>;
-  /** The SNS topic the cost alarms notify. */
-  readonly topicArn: pulumi.Output<string>;
+  /** The SNS topic the cost alarms notify; undefined when `costAlarms` is false. */
+  readonly topicArn: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: BackupInfraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("onprem:backup:BackupInfra", name, {}, opts);
 
+    const costAlarms = args.costAlarms ?? true;
     const retentionDays = args.retentionDays ?? 30;
     const dailyExpirationDays = args.dailyExpirationDays ?? 7;
-    const currency = args.currency ?? "USD";
+    const archive = {
+      archivePrefixes: args.archivePrefixes ?? ["weekly/", "monthly/"],
+      archiveAfterDays: args.archiveAfterDays ?? 30,
+      archiveStorageClass: args.archiveStorageClass ?? "GLACIER_IR",
+    };
+    const abortIncompleteUploadDays = args.abortIncompleteUploadDays ?? 7;
     const importIds = args.importIds ?? {};
     const names = resolveBackupNames(args.bucketName, args.names);
     const extraTags = args.tags ?? {};
@@ -107,26 +125,61 @@ export class BackupInfra extends pulumi.ComponentResource {
     if (bucketProblem) {
       throw new pulumi.ResourceError(`bucketName "${args.bucketName}" ${bucketProblem}`, this);
     }
-    if (!(args.warningThreshold > 0) || args.criticalThreshold <= args.warningThreshold) {
+    const alarmProblems = costAlarmProblems({ ...args, costAlarms });
+    if (costAlarms && args.monitoringProvider === undefined) {
+      alarmProblems.push({ path: ["monitoringProvider"], message: "is required while costAlarms is true" });
+    }
+    if (alarmProblems.length > 0) {
       throw new pulumi.ResourceError(
-        `thresholds must satisfy 0 < warningThreshold < criticalThreshold, got ${args.warningThreshold} and ${args.criticalThreshold}`,
+        alarmProblems.map((p) => `${p.path.join(".")} ${p.message}`).join("; "),
         this,
       );
     }
-    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    // The validated alarm arguments, present exactly when the alarms are created.
+    const alarms =
+      costAlarms &&
+      args.monitoringProvider !== undefined &&
+      args.alarmEmail !== undefined &&
+      args.warningThreshold !== undefined &&
+      args.criticalThreshold !== undefined
+        ? {
+            provider: args.monitoringProvider,
+            email: args.alarmEmail,
+            warning: args.warningThreshold,
+            critical: args.criticalThreshold,
+            currency: args.currency ?? "USD",
+          }
+        : undefined;
+    if (alarms !== undefined && !(alarms.warning > 0 && alarms.critical > alarms.warning)) {
       throw new pulumi.ResourceError(
-        `retentionDays must be a whole number of days >= 1, got ${retentionDays}`,
+        `thresholds must satisfy 0 < warningThreshold < criticalThreshold, got ${alarms.warning} and ${alarms.critical}`,
         this,
       );
     }
-    const problems = [...nameProblems(names), ...importIdProblems(args.bucketName, names, importIds)];
+    const days: [string, number][] = [
+      ["retentionDays", retentionDays],
+      ["dailyExpirationDays", dailyExpirationDays],
+      ["archiveAfterDays", archive.archiveAfterDays],
+      ["abortIncompleteUploadDays", abortIncompleteUploadDays],
+    ];
+    for (const [key, value] of days) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new pulumi.ResourceError(`${key} must be a whole number of days >= 1, got ${value}`, this);
+      }
+    }
+    // Without cost alarms, their names and import ids are unused (and giving one is reported above).
+    const unused: readonly string[] = costAlarms ? [] : [...COST_ALARM_NAME_KEYS, ...COST_ALARM_IMPORT_KEYS];
+    const problems = [
+      ...archiveProblems(archive).map((p) => ({ key: p.path.join("."), message: p.message })),
+      ...nameProblems(names),
+      ...importIdProblems(args.bucketName, names, importIds),
+    ].filter((p) => !unused.includes(p.key));
     if (problems.length > 0) {
       throw new pulumi.ResourceError(problems.map((p) => `${p.key}: ${p.message}`).join("; "), this);
     }
     const adopt = (key: keyof BackupImportIds): { import?: string } =>
       importIds[key] === undefined ? {} : { import: importIds[key] };
     const main = { parent: this };
-    const monitoring = { parent: this, provider: args.monitoringProvider };
 
     // --- The bucket -------------------------------------------------------------------------
     const bucket = new aws.s3.Bucket(
@@ -200,14 +253,7 @@ export class BackupInfra extends pulumi.ComponentResource {
       `${name}-lifecycle`,
       {
         bucket: bucket.id,
-        rules: lifecycleRules({
-          retentionDays,
-          dailyExpirationDays,
-          archivePrefixes: args.archivePrefixes ?? ["weekly/", "monthly/"],
-          archiveAfterDays: args.archiveAfterDays ?? 30,
-          archiveStorageClass: args.archiveStorageClass ?? "GLACIER_IR",
-          abortIncompleteUploadDays: args.abortIncompleteUploadDays ?? 7,
-        }),
+        rules: lifecycleRules({ retentionDays, dailyExpirationDays, abortIncompleteUploadDays, ...archive }),
       },
       { ...main, dependsOn: [versioning], ...adopt("lifecycle") },
     );
@@ -274,77 +320,82 @@ export class BackupInfra extends pulumi.ComponentResource {
       { ...main, ...adopt("userPolicy") },
     );
 
-    // --- Cost alarms in us-east-1 -----------------------------------------------------------
-    const identity = aws.getCallerIdentityOutput({}, monitoring);
-    const partition = aws.getPartitionOutput({}, monitoring);
-    const topicKey = new aws.kms.Key(
-      `${name}-alerts-key`,
-      {
-        description: `Encrypts the ${names.topic} SNS topic; CloudWatch alarms may use it.`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: pulumi.all([partition.partition, identity.accountId]).apply(([part, accountId]) =>
-          JSON.stringify(
-            topicKeyPolicyDocument({
-              partition: part,
-              accountId,
-              region: BILLING_REGION,
-              alarmNames: [names.warningAlarm, names.criticalAlarm],
-            }),
-          ),
-        ),
-        tags: tags("backup-alerts-encryption"),
-      },
-      { ...monitoring, ...adopt("topicKey") },
-    );
-
-    const topic = new aws.sns.Topic(
-      `${name}-alerts`,
-      {
-        name: names.topic,
-        displayName: "Backup cost alerts",
-        kmsMasterKeyId: topicKey.arn,
-        tags: tags("backup-alerts"),
-      },
-      { ...monitoring, ...adopt("topic") },
-    );
-
-    new aws.sns.TopicSubscription(
-      `${name}-alerts-email`,
-      { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail },
-      { ...monitoring, ...adopt("subscription") },
-    );
-
-    const alarm = (severity: "warning" | "critical", alarmName: string, amount: number) =>
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-charges-${severity}`,
+    // --- Cost alarms in us-east-1 (one stack per account) ----------------------------------
+    let topicArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    if (alarms !== undefined) {
+      const monitoring = { parent: this, provider: alarms.provider };
+      const identity = aws.getCallerIdentityOutput({}, monitoring);
+      const partition = aws.getPartitionOutput({}, monitoring);
+      const topicKey = new aws.kms.Key(
+        `${name}-alerts-key`,
         {
-          name: alarmName,
-          alarmDescription: `${severity}: this month's estimated S3 charges reached ${amount} ${currency} (backups in ${args.bucketName})`,
-          namespace: "AWS/Billing",
-          metricName: "EstimatedCharges",
-          dimensions: { ServiceName: "AmazonS3", Currency: currency },
-          statistic: "Maximum",
-          period: BILLING_PERIOD_SECONDS,
-          evaluationPeriods: 1,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          threshold: amount,
-          treatMissingData: "notBreaching",
-          actionsEnabled: true,
-          alarmActions: [topic.arn],
-          tags: tags("backup-cost", { Severity: severity }),
+          description: `Encrypts the ${names.topic} SNS topic; CloudWatch alarms may use it.`,
+          enableKeyRotation: true,
+          deletionWindowInDays: 30,
+          policy: pulumi.all([partition.partition, identity.accountId]).apply(([part, accountId]) =>
+            JSON.stringify(
+              topicKeyPolicyDocument({
+                partition: part,
+                accountId,
+                region: BILLING_REGION,
+                alarmNames: [names.warningAlarm, names.criticalAlarm],
+              }),
+            ),
+          ),
+          tags: tags("backup-alerts-encryption"),
         },
-        { ...monitoring, ...adopt(severity === "warning" ? "warningAlarm" : "criticalAlarm") },
+        { ...monitoring, ...adopt("topicKey") },
       );
-    alarm("warning", names.warningAlarm, args.warningThreshold);
-    alarm("critical", names.criticalAlarm, args.criticalThreshold);
+
+      const topic = new aws.sns.Topic(
+        `${name}-alerts`,
+        {
+          name: names.topic,
+          displayName: "Backup cost alerts",
+          kmsMasterKeyId: topicKey.arn,
+          tags: tags("backup-alerts"),
+        },
+        { ...monitoring, ...adopt("topic") },
+      );
+      topicArn = topic.arn;
+
+      new aws.sns.TopicSubscription(
+        `${name}-alerts-email`,
+        { topic: topic.arn, protocol: "email", endpoint: alarms.email },
+        { ...monitoring, ...adopt("subscription") },
+      );
+
+      const alarm = (severity: "warning" | "critical", alarmName: string, amount: number) =>
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-charges-${severity}`,
+          {
+            name: alarmName,
+            alarmDescription: `${severity}: this month's estimated S3 charges reached ${amount} ${alarms.currency} (backups in ${args.bucketName})`,
+            namespace: "AWS/Billing",
+            metricName: "EstimatedCharges",
+            dimensions: { ServiceName: "AmazonS3", Currency: alarms.currency },
+            statistic: "Maximum",
+            period: BILLING_PERIOD_SECONDS,
+            evaluationPeriods: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: amount,
+            treatMissingData: "notBreaching",
+            actionsEnabled: true,
+            alarmActions: [topic.arn],
+            tags: tags("backup-cost", { Severity: severity }),
+          },
+          { ...monitoring, ...adopt(severity === "warning" ? "warningAlarm" : "criticalAlarm") },
+        );
+      alarm("warning", names.warningAlarm, alarms.warning);
+      alarm("critical", names.criticalAlarm, alarms.critical);
+    }
 
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.uploaderRoleArn = uploaderRole.arn;
     this.restoreRoleArn = restoreRole.arn;
     this.userName = user.name;
-    this.topicArn = topic.arn;
+    this.topicArn = topicArn;
     this.registerOutputs({
       bucketName: this.bucketName,
       bucketArn: this.bucketArn,

@@ -446,6 +446,108 @@ export function importIdProblems(
   return problems;
 }
 
+/** The import ids of the cost-alarm resources (key, topic, subscription, alarms). */
+export const COST_ALARM_IMPORT_KEYS = [
+  "topicKey",
+  "topic",
+  "subscription",
+  "warningAlarm",
+  "criticalAlarm",
+] as const satisfies readonly (keyof BackupImportIds)[];
+
+/** The physical names of the cost-alarm resources. */
+export const COST_ALARM_NAME_KEYS = [
+  "topic",
+  "warningAlarm",
+  "criticalAlarm",
+] as const satisfies readonly (keyof BackupNames)[];
+
+/** The alarm settings, which exist only together with the cost alarms. */
+export const COST_ALARM_SETTING_KEYS = [
+  "alarmEmail",
+  "warningThreshold",
+  "criticalThreshold",
+  "currency",
+] as const;
+
+/** What decides whether the cost alarms exist, and what they need. */
+export interface CostAlarmSettings {
+  /** Whether this stack creates the cost alarms, their topic and its key. */
+  costAlarms: boolean;
+  alarmEmail?: string;
+  warningThreshold?: number;
+  criticalThreshold?: number;
+  currency?: string;
+  names?: BackupNameOverrides;
+  importIds?: BackupImportIds;
+}
+
+/**
+ * Problems with the cost-alarm settings, by config path. `EstimatedCharges` is an account-wide
+ * metric (per service, not per bucket), so a second stack in the same account would only repeat
+ * the first one's alerts: such a stack sets `costAlarms: false`, and then no alarm setting, alarm
+ * name or alarm import id may be given (it would have no effect). With the alarms on, the email
+ * address and both thresholds are required.
+ */
+export function costAlarmProblems(settings: CostAlarmSettings): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  if (settings.costAlarms) {
+    for (const key of ["alarmEmail", "warningThreshold", "criticalThreshold"] as const) {
+      if (settings[key] === undefined) {
+        problems.push({ path: [key], message: "is required while costAlarms is true (the default)" });
+      }
+    }
+    return problems;
+  }
+  const off = "costAlarms is false, so no alarm, topic or key is created";
+  for (const key of COST_ALARM_SETTING_KEYS) {
+    if (settings[key] !== undefined) {
+      problems.push({ path: [key], message: `must not be set: ${off}` });
+    }
+  }
+  for (const key of COST_ALARM_NAME_KEYS) {
+    if (settings.names?.[key] !== undefined) {
+      problems.push({ path: ["names", key], message: `must not be set: ${off}` });
+    }
+  }
+  for (const key of COST_ALARM_IMPORT_KEYS) {
+    if (settings.importIds?.[key] !== undefined) {
+      problems.push({ path: ["importIds", key], message: `has nothing to adopt: ${off}` });
+    }
+  }
+  return problems;
+}
+
+/** The archive rules' settings. */
+export interface ArchiveSettings {
+  archivePrefixes: readonly string[];
+  archiveAfterDays: number;
+  archiveStorageClass: ArchiveStorageClass;
+}
+
+/**
+ * Problems with the archive settings, by config path: a prefix overlapping `daily/` or another
+ * prefix (two rules would act on the same objects), and a transition S3 refuses this early.
+ */
+export function archiveProblems(settings: ArchiveSettings): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  if (THIRTY_DAY_MINIMUM_CLASSES.includes(settings.archiveStorageClass) && settings.archiveAfterDays < 30) {
+    problems.push({
+      path: ["archiveAfterDays"],
+      message: `must be at least 30 days for ${settings.archiveStorageClass}`,
+    });
+  }
+  const seen: string[] = [DAILY_PREFIX];
+  settings.archivePrefixes.forEach((prefix, i) => {
+    const other = seen.find((p) => p.startsWith(prefix) || prefix.startsWith(p));
+    if (other !== undefined) {
+      problems.push({ path: ["archivePrefixes", i], message: `${prefix} overlaps ${other}` });
+    }
+    seen.push(prefix);
+  });
+  return problems;
+}
+
 /** S3's bucket naming rules (general purpose buckets); the first broken rule, or undefined. */
 export function s3BucketNameProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) {

@@ -8,13 +8,15 @@ import { z } from "zod";
 import { COMMON_TAG_KEYS } from "../common/labels";
 import {
   ARCHIVE_STORAGE_CLASSES,
-  DAILY_PREFIX,
+  archiveProblems,
+  COST_ALARM_IMPORT_KEYS,
+  COST_ALARM_NAME_KEYS,
+  costAlarmProblems,
   IMPORT_ID_KEYS,
   importIdProblems,
   nameProblems,
   resolveBackupNames,
   s3BucketNameProblem,
-  THIRTY_DAY_MINIMUM_CLASSES,
 } from "./policies";
 
 /** A bucket name S3 accepts. */
@@ -93,17 +95,23 @@ export const backupConfigSchema = z
         "must be a KMS key ARN like arn:aws:kms:ap-northeast-1:123456789012:key/<uuid>",
       )
       .optional(),
+    /**
+     * Whether this stack creates the cost alarms, their SNS topic and its key. `EstimatedCharges`
+     * is account-wide, so only one stack per AWS account (production) creates them; the alarm
+     * settings below are then required, and a stack with `costAlarms: false` must leave them out.
+     */
+    costAlarms: z.boolean({ message: "must be true or false" }).default(true),
     /** The administrator who receives the cost alarms. */
-    alarmEmail: z.email({ message: "must be an email address" }),
+    alarmEmail: z.email({ message: "must be an email address" }).optional(),
     /** Estimated monthly S3 charges that raise the warning alarm. */
-    warningThreshold: threshold,
+    warningThreshold: threshold.optional(),
     /** Estimated monthly S3 charges that raise the critical alarm. */
-    criticalThreshold: threshold,
-    /** Currency of the billing metric, e.g. USD. */
+    criticalThreshold: threshold.optional(),
+    /** Currency of the billing metric; USD when absent. */
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, "must be a three-letter currency code like USD")
-      .default("USD"),
+      .optional(),
     /** Physical names, when they must match existing resources; otherwise derived from bucketName. */
     names: z
       .strictObject({
@@ -137,7 +145,12 @@ export const backupConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["tags", key], message: problem });
       }
     }
+    for (const problem of costAlarmProblems(backup)) {
+      ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    }
     if (
+      backup.warningThreshold !== undefined &&
+      backup.criticalThreshold !== undefined &&
       backup.warningThreshold > 0 &&
       backup.criticalThreshold > 0 &&
       backup.criticalThreshold <= backup.warningThreshold
@@ -148,30 +161,16 @@ export const backupConfigSchema = z
         message: `must be greater than warningThreshold (${backup.warningThreshold})`,
       });
     }
-    if (THIRTY_DAY_MINIMUM_CLASSES.includes(backup.archiveStorageClass) && backup.archiveAfterDays < 30) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["archiveAfterDays"],
-        message: `must be at least 30 days for ${backup.archiveStorageClass}`,
-      });
+    for (const problem of archiveProblems(backup)) {
+      ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
     }
-    const seen: string[] = [DAILY_PREFIX];
-    backup.archivePrefixes.forEach((prefix, i) => {
-      const other = seen.find((p) => p.startsWith(prefix) || prefix.startsWith(p));
-      if (other !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["archivePrefixes", i],
-          message: `${prefix} overlaps ${other}`,
-        });
-      }
-      seen.push(prefix);
-    });
     if (s3BucketNameProblem(backup.bucketName) !== undefined) {
       return; // already reported; the derived names would only repeat it
     }
     const names = resolveBackupNames(backup.bucketName, backup.names);
-    for (const problem of nameProblems(names)) {
+    // Without cost alarms their names are never used (and setting one is reported above).
+    const unused: readonly string[] = backup.costAlarms ? [] : COST_ALARM_NAME_KEYS;
+    for (const problem of nameProblems(names).filter((p) => !unused.includes(p.key))) {
       const explicit = backup.names[problem.key] !== undefined;
       ctx.addIssue({
         code: "custom",
@@ -181,8 +180,11 @@ export const backupConfigSchema = z
           : `gives the derived name ${problem.key} ${problem.message} (or set names.${problem.key})`,
       });
     }
-    // Empty ids are reported by their own schema.
-    const ids = Object.fromEntries(Object.entries(backup.importIds).filter(([, id]) => id !== ""));
+    // Empty ids are reported by their own schema, alarm ids without alarms above.
+    const ignored: readonly string[] = backup.costAlarms ? [] : COST_ALARM_IMPORT_KEYS;
+    const ids = Object.fromEntries(
+      Object.entries(backup.importIds).filter(([key, id]) => id !== "" && !ignored.includes(key)),
+    );
     for (const problem of importIdProblems(backup.bucketName, names, ids)) {
       ctx.addIssue({ code: "custom", path: ["importIds", problem.key], message: problem.message });
     }

@@ -1,6 +1,12 @@
 import * as assert from "node:assert/strict";
-import { backupUploaderNoDelete, IAM, iamNoWildcardActions, iamNoWildcardResources } from "../../policy/iam";
-import { checkResource, checkStack, FakeResource } from "./fixtures";
+import {
+  backupUploaderNoDelete,
+  IAM,
+  iamNoWildcardActions,
+  iamNoWildcardResources,
+  isWildcardResource,
+} from "../../policy/iam";
+import { checkResource, checkStack, FakeResource, UNKNOWN, withField } from "./fixtures";
 
 const BUCKET = "arn:aws:s3:::onprem-backup";
 
@@ -23,61 +29,95 @@ function policy(statements: Record<string, unknown>[], type: string = IAM.policy
   return { type, name: "p", props: { policy: doc(...statements) } };
 }
 
+/** The compliant fixture as a managed policy, with `field` (under its statements) changed to `value`. */
+function changed(field: string, value: unknown): FakeResource {
+  return policy(withField({ s: uploadStatements }, `s.${field}`, value).s);
+}
+
+/** Violations of both wildcard policies, as `policy-name: message`. */
+function wildcardViolations(resource: FakeResource, config: Record<string, unknown> = {}): string[] {
+  return [iamNoWildcardActions, iamNoWildcardResources].flatMap((p) =>
+    checkResource(p, resource, config).violations.map((v) => `${p.name}: ${v}`),
+  );
+}
+
 describe("policy: iam-no-wildcard-actions / iam-no-wildcard-resources", () => {
-  it("accept a scoped policy", () => {
-    assert.deepEqual(checkResource(iamNoWildcardActions, policy(uploadStatements)).violations, []);
-    assert.deepEqual(checkResource(iamNoWildcardResources, policy(uploadStatements)).violations, []);
+  it("accept the compliant fixture: scoped actions and resources, a Deny", () => {
+    assert.deepEqual(wildcardViolations(policy(uploadStatements)), []);
   });
 
-  it("report an Allow of the action *", () => {
-    const { violations } = checkResource(
-      iamNoWildcardActions,
-      policy([{ Effect: "Allow", Action: "*", Resource: BUCKET }]),
-    );
-    assert.equal(violations.length, 1);
-    assert.match(violations[0], /allows the action "\*"/);
+  const cases: [string, string, unknown, RegExp][] = [
+    ["an Allow of the action *", "0.Action", "*", /^iam-no-wildcard-actions: .*allows the action "\*"/],
+    [
+      "* among other actions",
+      "0.Action",
+      ["s3:PutObject", "*"],
+      /^iam-no-wildcard-actions: .*statement Upload allows the action "\*"/,
+    ],
+    [
+      "NotAction in an Allow",
+      "1.NotAction",
+      "iam:*",
+      /^iam-no-wildcard-actions: .*every action except iam:\*/,
+    ],
+    [
+      "an Allow on the resource *",
+      "0.Resource",
+      "*",
+      /^iam-no-wildcard-resources: .*statement Upload allows s3:PutObject, s3:GetObject on every resource/,
+    ],
+    [
+      "an Allow on every bucket",
+      "1.Resource",
+      "arn:aws:s3:::*",
+      /^iam-no-wildcard-resources: .*statement List/,
+    ],
+    [
+      "an Allow on every object of every bucket",
+      "0.Resource",
+      ["arn:aws:s3:::*/*"],
+      /^iam-no-wildcard-resources: .*statement Upload/,
+    ],
+    ["NotResource in an Allow", "1.NotResource", BUCKET, /^iam-no-wildcard-resources: .*statement List/],
+  ];
+  for (const [what, field, value, message] of cases) {
+    it(`report ${what}`, () => {
+      const found = wildcardViolations(changed(field, value));
+      assert.equal(found.length, 1, found.join("\n") || "no violation");
+      assert.match(found[0], message);
+    });
+  }
+
+  it("ignore * in a Deny", () => {
+    assert.deepEqual(wildcardViolations(changed("2.Action", "*")), []);
+    assert.deepEqual(wildcardViolations(changed("2.Resource", "*")), []);
   });
 
-  it("report NotAction in an Allow, and s3:* only when configured", () => {
+  it("report s3:* only when configured", () => {
+    const s3All = changed("0.Action", "s3:*");
+    assert.deepEqual(wildcardViolations(s3All), []);
     assert.match(
-      checkResource(
-        iamNoWildcardActions,
-        policy([{ Effect: "Allow", NotAction: "iam:*", Resource: BUCKET }]),
-      ).violations.join(),
-      /NotAction/,
+      wildcardViolations(s3All, { forbidServiceWildcards: true }).join(),
+      /allows the action "s3:\*"/,
     );
-    const s3All = policy([{ Effect: "Allow", Action: "s3:*", Resource: BUCKET }]);
-    assert.deepEqual(checkResource(iamNoWildcardActions, s3All).violations, []);
+  });
+
+  it("accept the resource * for actions that require it", () => {
+    const list = { Sid: "List", Effect: "Allow", Action: "s3:ListAllMyBuckets", Resource: "*" };
+    assert.deepEqual(wildcardViolations(changed("1", list)), []);
     assert.equal(
-      checkResource(iamNoWildcardActions, s3All, { forbidServiceWildcards: true }).violations.length,
+      wildcardViolations(changed("1", { ...list, Action: ["s3:ListAllMyBuckets", "s3:GetObject"] })).length,
       1,
     );
   });
 
-  it("ignore a Deny of *", () => {
-    assert.deepEqual(
-      checkResource(iamNoWildcardActions, policy([{ Effect: "Deny", Action: "*", Resource: "*" }]))
-        .violations,
-      [],
-    );
-  });
-
-  it("report an Allow on the resource *, naming the actions", () => {
-    const { violations } = checkResource(
-      iamNoWildcardResources,
-      policy([
-        { Sid: "Put", Effect: "Allow", Action: ["s3:PutObject", "s3:ListAllMyBuckets"], Resource: "*" },
-      ]),
-    );
-    assert.equal(violations.length, 1);
-    assert.match(violations[0], /statement Put allows s3:PutObject on every resource/);
-  });
-
-  it("accept the resource * for actions that require it", () => {
-    const metrics = policy([
-      { Effect: "Allow", Action: ["cloudwatch:PutMetricData", "s3:ListAllMyBuckets"], Resource: "*" },
-    ]);
-    assert.deepEqual(checkResource(iamNoWildcardResources, metrics).violations, []);
+  it("tell an ARN of everything from a scoped one", () => {
+    for (const r of ["*", "arn:aws:s3:::*", "arn:aws:s3:::*/*", " * "]) {
+      assert.ok(isWildcardResource(r), r);
+    }
+    for (const r of ["arn:aws:s3:::onprem-backup/*", "arn:aws:iam::123456789012:role/*-uploader", "s3:*"]) {
+      assert.ok(!isWildcardResource(r), r);
+    }
   });
 
   it("read inline role policies, role policies and topic policies; exempt KMS key policies", () => {
@@ -103,6 +143,15 @@ describe("policy: iam-no-wildcard-actions / iam-no-wildcard-resources", () => {
       },
     };
     assert.equal(checkResource(iamNoWildcardActions, asObject).violations.length, 1);
+  });
+
+  it("cannot verify a policy document unknown during preview, and says so", () => {
+    const unknown: FakeResource = { type: IAM.rolePolicy, name: "p", props: { policy: UNKNOWN } };
+    for (const p of [iamNoWildcardActions, iamNoWildcardResources]) {
+      const outcome = checkResource(p, unknown);
+      assert.deepEqual(outcome.violations, [], p.name);
+      assert.match(outcome.unknown ?? "", /policy can't be known during preview/, p.name);
+    }
   });
 });
 
@@ -196,6 +245,80 @@ describe("policy: backup-uploader-no-delete", () => {
       violations.some((v) => /AmazonS3FullAccess/.test(v)),
       violations.join("\n"),
     );
+  });
+
+  it("follows managedPolicyArns on the role, seen or not", () => {
+    const managed: FakeResource = {
+      type: IAM.policy,
+      name: "s3-full",
+      props: {
+        arn: "arn:aws:iam::1:policy/s3-full",
+        policy: doc({ Sid: "All", Effect: "Allow", Action: "s3:*", Resource: "*" }),
+      },
+    };
+    const stack = (arns: string[]): FakeResource[] =>
+      uploaderStack(uploadStatements).map((r) =>
+        r.name === "backup-uploader" ? withField(r, "props.managedPolicyArns", arns) : r,
+      );
+    assert.deepEqual(checkStack(backupUploaderNoDelete, [...stack([]), managed]).violations, []);
+    assert.deepEqual(
+      checkStack(backupUploaderNoDelete, [...stack([managed.props.arn as string]), managed]).at,
+      [
+        {
+          message: "uploader backup-uploader: attached policy s3-full statement All allows s3:DeleteObject",
+          resource: "backup-uploader",
+        },
+        {
+          message:
+            "uploader backup-uploader: attached policy s3-full statement All allows s3:DeleteObjectVersion",
+          resource: "backup-uploader",
+        },
+      ],
+    );
+    assert.match(
+      checkStack(
+        backupUploaderNoDelete,
+        stack(["arn:aws:iam::aws:policy/AmazonS3FullAccess"]),
+      ).violations.join(),
+      /managedPolicyArns \(arn:aws:iam::aws:policy\/AmazonS3FullAccess\) attaches a policy whose content the stack does not show/,
+    );
+  });
+
+  it("follows PolicyAttachment (by role name) and RolePolicyAttachmentsExclusive (by dependency)", () => {
+    const full = "arn:aws:iam::aws:policy/AmazonS3FullAccess";
+    const attachment: FakeResource = {
+      type: IAM.policyAttachment,
+      name: "legacy",
+      props: { name: "legacy", roles: ["some-role", "onprem-backup-uploader"], policyArn: full },
+    };
+    assert.match(
+      checkStack(backupUploaderNoDelete, [...uploaderStack(uploadStatements), attachment]).violations.join(),
+      /attachment legacy \(arn:aws:iam::aws:policy\/AmazonS3FullAccess\)/,
+    );
+    const otherRole = withField(attachment, "props.roles", ["onprem-backup-restore"]);
+    assert.deepEqual(
+      checkStack(backupUploaderNoDelete, [...uploaderStack(uploadStatements), otherRole]).violations,
+      [],
+    );
+    const exclusive: FakeResource = {
+      type: IAM.rolePolicyAttachmentsExclusive,
+      name: "exclusive",
+      props: { roleName: "onprem-backup-uploader", policyArns: [full] },
+      propertyDependencies: { roleName: ["backup-uploader"] },
+    };
+    assert.match(
+      checkStack(backupUploaderNoDelete, [...uploaderStack(uploadStatements), exclusive]).violations.join(),
+      /attachment exclusive \(arn:aws:iam::aws:policy\/AmazonS3FullAccess\)/,
+    );
+  });
+
+  it("cannot verify an uploader policy unknown during preview, and says so", () => {
+    const resources = uploaderStack(uploadStatements).map((r) =>
+      r.name === "backup-uploader-policy" ? withField(r, "props.policy", UNKNOWN) : r,
+    );
+    const outcome = checkStack(backupUploaderNoDelete, resources);
+    assert.deepEqual(outcome.violations, []);
+    assert.match(outcome.unknown ?? "", /policy can't be known during preview/);
   });
 
   it("does not apply to other roles", () => {

@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as containers from "../../policy/containers";
 import { configSchema, isWaived, nameOfUrn, runChecks, schemaDefaults } from "../../policy/common";
 import * as iam from "../../policy/iam";
@@ -67,6 +69,21 @@ describe("policy pack: structure", () => {
       "tunnel-ingress-catch-all",
       "tunnel-tls-verify",
     ]);
+  });
+
+  it("is imported by no test through policy/index.ts (constructing the pack starts a server)", () => {
+    const testDir = path.resolve(__dirname, "..");
+    const files = fs
+      .readdirSync(testDir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => path.join(testDir, f));
+    assert.ok(files.length > 10);
+    const offenders = files.filter((f) =>
+      /(from\s+|require\(\s*|import\(\s*)["'](\.\.?\/)+policy(\/index(\.ts)?)?["']/.test(
+        fs.readFileSync(f, "utf8"),
+      ),
+    );
+    assert.deepEqual(offenders, []);
   });
 
   it("refuses a config property without a default", () => {

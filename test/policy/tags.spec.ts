@@ -148,6 +148,29 @@ describe("policy: docker-common-labels", () => {
     assert.match(checkResource(dockerCommonLabels, wrong).violations.join(), /managed-by is "compose"/);
   });
 
+  it("takes the required labels from config", () => {
+    const network: FakeResource = {
+      type: "docker:index/network:Network",
+      name: "n",
+      props: { labels: LABELS },
+    };
+    const requiredLabels = [...LABELS.map((l) => l.label), "org.onprem-infra.stack"];
+    assert.match(
+      checkResource(dockerCommonLabels, network, { requiredLabels }).violations.join(),
+      /missing or empty: org.onprem-infra.stack/,
+    );
+  });
+
+  it("cannot verify labels unknown during preview", () => {
+    const outcome = checkResource(dockerCommonLabels, {
+      type: "docker:index/volume:Volume",
+      name: "v",
+      props: { labels: [LABELS[0], { label: "org.onprem-infra.owner", value: UNKNOWN }] },
+    });
+    assert.deepEqual(outcome.violations, []);
+    assert.match(outcome.unknown ?? "", /labels.1.value can't be known/);
+  });
+
   it("reports a resource without labels", () => {
     const { violations } = checkResource(dockerCommonLabels, {
       type: "docker:index/network:Network",

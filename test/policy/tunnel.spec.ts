@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { snsTopicCustomerManagedKey, SNS_TOPIC } from "../../policy/monitoring";
 import {
   CLOUDFLARE,
@@ -7,7 +8,7 @@ import {
   tunnelIngressCatchAll,
   tunnelTlsVerify,
 } from "../../policy/tunnel";
-import { checkResource, checkStack, FakeResource, withField } from "./fixtures";
+import { checkResource, checkStack, FakeResource, UNKNOWN, withField } from "./fixtures";
 
 const tunnelConfig: FakeResource = {
   type: CLOUDFLARE.tunnelConfig,
@@ -60,6 +61,18 @@ describe("policy: tunnel-ingress-catch-all / tunnel-tls-verify", () => {
     assert.match(checkResource(tunnelTlsVerify, all).violations.join(), /for every rule/);
   });
 
+  it("cannot verify ingress unknown during preview, and say so", () => {
+    const cases: [ResourceValidationPolicy, string][] = [
+      [tunnelIngressCatchAll, "hostname"],
+      [tunnelTlsVerify, "originRequest"],
+    ];
+    for (const [p, field] of cases) {
+      const outcome = checkResource(p, withField(tunnelConfig, `props.config.ingresses.1.${field}`, UNKNOWN));
+      assert.deepEqual(outcome.violations, [], p.name);
+      assert.match(outcome.unknown ?? "", new RegExp(`${field} can't be known during preview`), p.name);
+    }
+  });
+
   it("are advisory", () => {
     assert.equal(tunnelIngressCatchAll.enforcementLevel, "advisory");
     assert.equal(tunnelTlsVerify.enforcementLevel, "advisory");
@@ -92,6 +105,12 @@ describe("policy: tunnel-dns-proxied", () => {
       ["mail"],
     );
     assert.match(outcome.violations[0], /not proxied/);
+  });
+
+  it("cannot verify a record whose name is unknown during preview, and says so", () => {
+    const outcome = checkStack(tunnelDnsProxied, [tunnelConfig, dns[0], record("mail", UNKNOWN, true)]);
+    assert.deepEqual(outcome.violations, []);
+    assert.match(outcome.unknown ?? "", /name can't be known during preview/);
   });
 
   it("matches names exactly or relative to the zone, not by prefix", () => {
