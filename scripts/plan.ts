@@ -73,18 +73,19 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.configError;
   };
 
+  const policyConfig = args["policy-config"]
+    ? (JSON.parse(fs.readFileSync(path.resolve(args["policy-config"]), "utf8")) as PolicyPackConfig)
+    : {};
   // The config first, as the program checks it, so a bad key fails fast and starts nothing.
   const invalid = await checkConfig(stack, stackFile);
   if (invalid !== undefined) {
     return configError(invalid);
   }
-  const policyConfig = args["policy-config"]
-    ? (JSON.parse(fs.readFileSync(path.resolve(args["policy-config"]), "utf8")) as PolicyPackConfig)
-    : {};
+  // The pack's process starts (and type-checks, as under the CLI) now: it takes longest, and it
+  // runs beside the evaluation, with which it shares no state.
+  const pack = startPolicyPack();
   lap("config");
 
-  // The pack's process starts (and compiles) beside the evaluation: the two share no state.
-  const pack = startPolicyPack();
   let plan: Plan;
   let diagram: string;
   try {

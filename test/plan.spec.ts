@@ -36,7 +36,12 @@ function runPlan(args: string[]): Promise<Spawned> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--require", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "plan.ts"), ...args],
+      [
+        "--require",
+        path.join(ROOT, "test", "harness", "register.js"),
+        path.join(ROOT, "scripts", "plan.ts"),
+        ...args,
+      ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";

@@ -412,21 +412,24 @@ export class PolicyPackAnalyzer {
   /** `Analyze` for every custom resource, then `AnalyzeStack` once; every diagnostic. */
   async analyze(resources: readonly CapturedResource[]): Promise<Diagnostic[]> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const diagnostics: Diagnostic[] = [];
-    for (const r of resources.filter((x) => x.custom)) {
-      const req = new analyzerPb.AnalyzeRequest();
-      req.setUrn(r.urn);
-      req.setType(r.type);
-      req.setName(r.name);
-      req.setProperties(struct(marshalProperties(r.wire)));
-      req.setOptions(resourceOptions(r));
-      const provider = providerResource(r, byUrn);
-      if (provider) {
-        req.setProvider(provider);
-      }
-      const res = await call<analyzerPb.AnalyzeResponse>((cb) => this.client.analyze(req, cb));
-      diagnostics.push(...toDiagnostics(res.getDiagnosticsList(), "resource", r.urn));
-    }
+    // The engine analyzes each resource as it registers, many at once; so do these calls.
+    const perResource = resources
+      .filter((x) => x.custom)
+      .map(async (r) => {
+        const req = new analyzerPb.AnalyzeRequest();
+        req.setUrn(r.urn);
+        req.setType(r.type);
+        req.setName(r.name);
+        req.setProperties(struct(marshalProperties(r.wire)));
+        req.setOptions(resourceOptions(r));
+        const provider = providerResource(r, byUrn);
+        if (provider) {
+          req.setProvider(provider);
+        }
+        const res = await call<analyzerPb.AnalyzeResponse>((cb) => this.client.analyze(req, cb));
+        return toDiagnostics(res.getDiagnosticsList(), "resource", r.urn);
+      });
+    const diagnostics: Diagnostic[] = (await Promise.all(perResource)).flat();
     const stackReq = new analyzerPb.AnalyzeStackRequest();
     stackReq.setResourcesList(
       resources.map((r) => {
