@@ -76,14 +76,17 @@ async function main(argv: string[]): Promise<number> {
   const policyConfig = args["policy-config"]
     ? (JSON.parse(fs.readFileSync(path.resolve(args["policy-config"]), "utf8")) as PolicyPackConfig)
     : {};
-  // The config first, as the program checks it, so a bad key fails fast and starts nothing.
+  // The pack's process starts (and type-checks, as under the CLI) first: it takes longest, and it
+  // runs beside the config check and the evaluation, with which it shares no state.
+  const abort = new AbortController();
+  const pack = startPolicyPack(abort.signal);
+  // A bad key fails fast: the pack is killed, not waited for.
   const invalid = await checkConfig(stack, stackFile);
   if (invalid !== undefined) {
+    abort.abort();
+    await stopPolicyPack(pack);
     return configError(invalid);
   }
-  // The pack's process starts (and type-checks, as under the CLI) now: it takes longest, and it
-  // runs beside the evaluation, with which it shares no state.
-  const pack = startPolicyPack();
   lap("config");
 
   let plan: Plan;

@@ -69,8 +69,10 @@ export function toFinding(d: Diagnostic): PolicyFinding {
 export type PendingPack = Promise<PolicyPackAnalyzer | Error>;
 
 /** Starts the policy pack (policy/) as the CLI would; resolves to the error when it cannot start. */
-export function startPolicyPack(): PendingPack {
-  return PolicyPackAnalyzer.start().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+export function startPolicyPack(signal?: AbortSignal): PendingPack {
+  return PolicyPackAnalyzer.start(undefined, signal).catch((e: unknown) =>
+    e instanceof Error ? e : new Error(String(e)),
+  );
 }
 
 /** Stops a pack started with `startPolicyPack`, whatever state it reached. */

@@ -273,8 +273,8 @@ export class PolicyPackAnalyzer {
     private readonly stderr: () => string,
   ) {}
 
-  /** Starts the pack in `packDir` as the CLI does and connects to it. */
-  static async start(packDir: string = POLICY_DIR): Promise<PolicyPackAnalyzer> {
+  /** Starts the pack in `packDir` as the CLI does and connects to it; `signal` kills it early. */
+  static async start(packDir: string = POLICY_DIR, signal?: AbortSignal): Promise<PolicyPackAnalyzer> {
     const entry = path.join(packDir, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
     if (!fs.existsSync(entry)) {
       throw new Error(`the policy pack's dependencies are not installed: run npm ci --prefix ${packDir}`);
@@ -289,6 +289,7 @@ export class PolicyPackAnalyzer {
         PULUMI_DRY_RUN: "true",
       },
       stdio: ["ignore", "pipe", "pipe"],
+      signal,
     });
     let err = "";
     child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
