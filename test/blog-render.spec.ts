@@ -60,8 +60,100 @@ function serverDirectives(conf: string): string[] {
   return out;
 }
 
+/** The directives nginx accepts where these files use them (http, server and location level). */
+const NGINX_DIRECTIVES = new Set([
+  "set_real_ip_from",
+  "real_ip_header",
+  "server_tokens",
+  "listen",
+  "server_name",
+  "root",
+  "index",
+  "client_max_body_size",
+  "log_not_found",
+  "access_log",
+  "default_type",
+  "return",
+  "try_files",
+  "deny",
+  "expires",
+  "fastcgi_split_path_info",
+  "fastcgi_pass",
+  "fastcgi_index",
+  "include",
+  "fastcgi_param",
+  "fastcgi_read_timeout",
+]);
+
+/** Variables nginx itself provides that the virtual hosts use. */
+const NGINX_VARIABLES = new Set([
+  "uri",
+  "args",
+  "document_root",
+  "fastcgi_script_name",
+  "http_x_forwarded_proto",
+]);
+
+/**
+ * A structural check of one conf.d file as nginx reads it inside `http { }`: every line a comment,
+ * a directive ending in `;`, a block opener or `}`; blocks only where nginx allows them (`server`
+ * and `map` at the top, `location` inside `server`); braces never close more than they open;
+ * quotes paired; only known directives. Returns the variables it uses and the ones `map` defines.
+ */
+function checkNginxFile(conf: string): { used: Set<string>; defined: Set<string> } {
+  const stack: string[] = [];
+  const used = new Set<string>();
+  const defined = new Set<string>();
+  conf.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    const where = `line ${i + 1}: ${line}`;
+    if (line === "" || line.startsWith("#")) {
+      return;
+    }
+    assert.equal((line.match(/"/g) ?? []).length % 2, 0, `unpaired quote, ${where}`);
+    for (const m of line.matchAll(/\$([a-z_][a-z0-9_]*)/g)) {
+      used.add(m[1]);
+    }
+    if (line === "}") {
+      assert.ok(stack.pop() !== undefined, `} without a block, ${where}`);
+      return;
+    }
+    const parent = stack[stack.length - 1];
+    if (line.endsWith("{")) {
+      const block = line.split(/\s+/)[0];
+      const allowed = parent === undefined ? ["server", "map"] : parent === "server" ? ["location"] : [];
+      assert.ok(allowed.includes(block), `${block} block inside ${parent ?? "http"}, ${where}`);
+      if (block === "map") {
+        assert.match(line, /^map \$[a-z_]+ \$[a-z_]+ \{$/, where);
+        defined.add(line.split(/\s+/)[2].slice(1));
+      }
+      if (block === "location") {
+        assert.match(line, /^location (?:= |\^~ |~\*? )?\S+ \{$/, where);
+      }
+      stack.push(block);
+      return;
+    }
+    assert.ok(line.endsWith(";"), `a directive must end in ;, ${where}`);
+    if (parent !== "map") {
+      const directive = line.split(/\s+/)[0].replace(/;$/, "");
+      assert.ok(NGINX_DIRECTIVES.has(directive), `unknown directive ${directive}, ${where}`);
+    }
+  });
+  assert.deepEqual(stack, [], "every block is closed");
+  return { used, defined };
+}
+
 describe("blog nginx virtual hosts", () => {
   const conf = renderNginxSite(SITE);
+
+  it("is valid nginx structure, using only variables nginx or the base file defines", () => {
+    const base = checkNginxFile(renderNginxBaseConf("172.22.0.50"));
+    const site = checkNginxFile(conf);
+    for (const v of [...base.used, ...site.used]) {
+      assert.ok(NGINX_VARIABLES.has(v) || base.defined.has(v), `$${v} is never defined`);
+    }
+    assert.deepEqual([...base.defined], ["onprem_https"]);
+  });
 
   it("renders exactly one server block with balanced braces", () => {
     assert.equal(conf.match(/^server \{$/gm)?.length, 1);
@@ -83,7 +175,8 @@ describe("blog nginx virtual hosts", () => {
     const php = conf.slice(conf.indexOf("location ~ \\.php$ {"));
     assert.match(php, /fastcgi_pass wordpress:9000;/);
     assert.match(php, /fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;/);
-    assert.match(php, /fastcgi_param HTTPS \$onprem_https;/);
+    // Only when the tunnel saw HTTPS; an empty HTTPS would still be sent without `if_not_empty`.
+    assert.match(php, /fastcgi_param HTTPS \$onprem_https if_not_empty;/);
     assert.match(php, /try_files \$uri =404;/);
     assert.match(php, /include fastcgi_params;/);
   });

@@ -544,4 +544,61 @@ describe("BlogStack argument checks", () => {
       /at least one site is required/,
     );
   });
+
+  it("rejects two sites on one database, hostname or document root", async () => {
+    const base = blogArgs("staging");
+    const [first, second] = base.sites;
+    const withSecond = async (over: Partial<typeof second>, message: RegExp) => {
+      const sites = [first, { ...second, ...over }, ...base.sites.slice(2)];
+      await assert.rejects(
+        capture(() => new BlogStack("blog", { ...base, sites })),
+        (err: unknown) => err instanceof pulumi.ResourceError && message.test(err.message),
+      );
+    };
+    await withSecond(
+      { database: first.database.toUpperCase() },
+      /^sites kuma8088 and fx-trader-life share the database WP_KUMA8088$/,
+    );
+    await withSecond(
+      { aliases: [first.domain] },
+      /^sites kuma8088 and fx-trader-life share the hostname staging-blog\.kuma8088\.com$/,
+    );
+    await withSecond(
+      { documentRoot: first.documentRoot },
+      /^sites kuma8088 and fx-trader-life share the document root kuma8088$/,
+    );
+    await withSecond(
+      { documentRoot: `${first.documentRoot}/fx` },
+      /^sites kuma8088 and fx-trader-life share the document root kuma8088 \(kuma8088\/fx nests with it\)$/,
+    );
+    await withSecond(
+      { aliases: ["www.staging.fx-trader-life.com", "www.staging.fx-trader-life.com"] },
+      /^site fx-trader-life lists the hostname www\.staging\.fx-trader-life\.com twice$/,
+    );
+  });
+
+  it("rejects Redis bounded above its container and a reservation above its limit", async () => {
+    const base = blogArgs("staging");
+    const services = (over: Partial<BlogConfig["services"]>) => ({ ...base.services, ...over });
+    await assert.rejects(
+      capture(
+        () =>
+          new BlogStack("blog", {
+            ...base,
+            services: services({ redis: { ...base.services.redis, maxMemory: "257mb" } }),
+          }),
+      ),
+      /redis maxMemory 257mb is more than its container's memory limit 256M/,
+    );
+    await assert.rejects(
+      capture(
+        () =>
+          new BlogStack("blog", {
+            ...base,
+            services: services({ nginx: { ...base.services.nginx, memoryReservation: "512M" } }),
+          }),
+      ),
+      /nginx's memory reservation 512M is more than its limit 256M/,
+    );
+  });
 });

@@ -398,6 +398,19 @@ const CONFIG_CARRIERS = [
   "docker:index/container:Container::blog-wordpress",
 ];
 
+/** What the config carriers hold per site: nginx's files, wordpress's env keys, the tunnel's routes. */
+function carriers(cap: Capture): { uploads: string[]; env: string[]; ingress: string[] } {
+  const container = (name: string) => cap.get(name, "docker:index/container:Container");
+  const config = cap.get("tunnel-config").inputs.config as {
+    ingresses: { hostname?: string; service: string }[];
+  };
+  return {
+    uploads: (container("blog-nginx").inputs.uploads as { file: string }[]).map((u) => u.file),
+    env: (container("blog-wordpress").inputs.envs as string[]).map((e) => e.split("=")[0]),
+    ingress: config.ingresses.map((r) => `${r.hostname ?? "*"} -> ${r.service}`),
+  };
+}
+
 describe("adding and removing a site", () => {
   const NEW_SITE: Site = {
     name: "kuma8088-photo",
@@ -419,25 +432,24 @@ describe("adding and removing a site", () => {
     assert.deepEqual(d.added, siteResources(NEW_SITE));
     assert.deepEqual(d.removed, []);
     assert.deepEqual(d.changed, CONFIG_CARRIERS);
-    // The carriers changed by the new site, and nothing of the other sites moved.
-    const nginx = after.get("blog-nginx", "docker:index/container:Container");
-    assert.ok(
-      (nginx.inputs.uploads as { file: string }[]).some(
-        (u) => u.file === "/etc/nginx/conf.d/site-kuma8088-photo.conf",
-      ),
-    );
-    const ingress = (after.get("tunnel-config").inputs.config as { ingresses: { hostname?: string }[] })
-      .ingresses;
-    assert.deepEqual(
-      ingress.slice(-5).map((r) => r.hostname),
-      [
-        "photo.kuma8088.com",
-        "photos.kuma8088.com",
-        "webmail.kuma8088.com",
-        "mail-api.kuma8088.com",
-        undefined,
-      ],
-    );
+    // Each carrier gained exactly the new site's entries; nothing of the other sites moved.
+    const b = carriers(baseline);
+    const a = carriers(after);
+    assert.deepEqual(a.uploads.slice(0, -1), b.uploads);
+    assert.deepEqual(a.uploads.slice(-1), ["/etc/nginx/conf.d/site-kuma8088-photo.conf"]);
+    assert.deepEqual(a.env.slice(0, -3), b.env);
+    assert.deepEqual(a.env.slice(-3), [
+      "SITE_KUMA8088_PHOTO_DB_NAME",
+      "SITE_KUMA8088_PHOTO_DB_USER",
+      "SITE_KUMA8088_PHOTO_DB_PASSWORD",
+    ]);
+    // The new routes come after every existing site's and before webmail, the API and the catch-all.
+    assert.deepEqual(a.ingress, [
+      ...b.ingress.slice(0, -3),
+      "photo.kuma8088.com -> http://blog-nginx:80",
+      "photos.kuma8088.com -> http://blog-nginx:80",
+      ...b.ingress.slice(-3),
+    ]);
   });
 
   it("removing one config entry removes exactly that site's resources and changes only the config carriers", async () => {
@@ -449,5 +461,23 @@ describe("adding and removing a site", () => {
     assert.deepEqual(d.added, []);
     assert.deepEqual(d.removed, siteResources(gone));
     assert.deepEqual(d.changed, CONFIG_CARRIERS);
+    // Each carrier lost exactly the removed site's entries.
+    const b = carriers(baseline);
+    const a = carriers(after);
+    const goneHosts = [gone.domain, ...(gone.aliases ?? [])];
+    assert.deepEqual(
+      a.uploads,
+      b.uploads.filter((f) => f !== `/etc/nginx/conf.d/site-${gone.name}.conf`),
+    );
+    assert.deepEqual(
+      a.env,
+      b.env.filter((k) => !k.startsWith("SITE_FX_TRADER_LIFE_DB_")),
+    );
+    assert.equal(b.env.length - a.env.length, 3);
+    assert.deepEqual(
+      a.ingress,
+      b.ingress.filter((r) => !goneHosts.some((h) => r.startsWith(`${h} -> `))),
+    );
+    assert.equal(b.ingress.length - a.ingress.length, goneHosts.length);
   });
 });

@@ -330,6 +330,11 @@ describe("Tunnel argument checks", () => {
       /email address a@example\.net lies in no zone/,
     ],
     [
+      "a delivery path that is not an absolute path",
+      { deliveryPath: "inbound" },
+      /deliveryPath inbound must be an absolute URL path/,
+    ],
+    [
       "no inbound mail at all",
       { catchAllZones: [], emailAddresses: [] },
       /at least one catch-all zone or address/,
@@ -362,29 +367,54 @@ function fakeMessage(raw: string) {
   };
 }
 
-interface WorkerModule {
+/** The Worker's default export: the runtime's `email` handler, plus what the tests call. */
+interface WorkerHandler {
+  email: unknown;
   deliver(
     message: ReturnType<typeof fakeMessage>["message"],
     env: Record<string, string>,
     fetchImpl: (url: string, init: RequestInit) => Promise<Response>,
   ): Promise<string>;
   PERMANENT_STATUSES: number[];
-  default: { email: unknown };
 }
 
 describe("the Email Worker script", () => {
   const ENV = { MAIL_API_URL: "https://mail-api.example.com/inbound", MAIL_API_KEY: API_KEY };
   const RAW = "From: alice@sender.example\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n";
-  let worker: WorkerModule;
+  let namespace: Record<string, unknown>;
+  let worker: WorkerHandler;
   before(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    worker = require(
+    namespace = require(
       path.join(__dirname, "..", "components", "tunnel", "worker", WORKER_MODULE),
-    ) as WorkerModule;
+    ) as Record<string, unknown>;
+    worker = namespace.default as WorkerHandler;
   });
 
-  it("exports an email handler", () => {
-    assert.equal(typeof worker.default.email, "function");
+  it("exports only the default handler object, with an email handler", () => {
+    // The Workers runtime refuses a module whose named exports are not handlers (e.g. an array).
+    assert.deepEqual(
+      Object.keys(namespace).filter((k) => k !== "__esModule"),
+      ["default"],
+    );
+    assert.equal(typeof worker.email, "function");
+  });
+
+  it("delivers through the global fetch when Email Routing calls the handler", async () => {
+    const { message, rejects } = fakeMessage(RAW);
+    const realFetch = globalThis.fetch;
+    const urls: string[] = [];
+    globalThis.fetch = (async (url: string) => {
+      urls.push(url);
+      return new Response(null, { status: 204 });
+    }) as typeof fetch;
+    try {
+      await (worker.email as (m: unknown, e: Record<string, string>) => Promise<void>)(message, ENV);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    assert.deepEqual(urls, [ENV.MAIL_API_URL]);
+    assert.deepEqual(rejects, []);
   });
 
   it("posts the raw message with the API key and the envelope, and reports delivery", async () => {

@@ -21,7 +21,16 @@ import {
   stackNetwork,
   stackServices,
 } from "../common/stack";
-import { BLOG_SERVICES, BlogConfig, BlogService, BlogSite, blogHostnames } from "./schema";
+import { memoryToMb } from "../common/units";
+import {
+  BLOG_SERVICES,
+  BlogConfig,
+  BlogService,
+  BlogSite,
+  blogHostnames,
+  redisSizeToMb,
+  siteConflicts,
+} from "./schema";
 import {
   BLOG_HEALTHCHECKS,
   BLOG_NEEDS,
@@ -89,9 +98,26 @@ export class BlogStack extends pulumi.ComponentResource {
     if (args.sites.length === 0) {
       throw new pulumi.ResourceError("at least one site is required", this);
     }
-    const duplicate = siteNames.find((s, i) => siteNames.indexOf(s) !== i);
-    if (duplicate !== undefined) {
-      throw new pulumi.ResourceError(`site ${duplicate} is listed twice`, this);
+    // Two sites on one name, database, hostname or document root would overwrite each other.
+    const conflicts = siteConflicts(args.sites);
+    if (conflicts.length > 0) {
+      throw new pulumi.ResourceError(conflicts.join("; "), this);
+    }
+    const redis = args.services.redis;
+    if (redisSizeToMb(redis.maxMemory) > memoryToMb(redis.memory)) {
+      throw new pulumi.ResourceError(
+        `redis maxMemory ${redis.maxMemory} is more than its container's memory limit ${redis.memory}`,
+        this,
+      );
+    }
+    for (const svc of BLOG_SERVICES) {
+      const { memory, memoryReservation } = args.services[svc];
+      if (memoryReservation !== undefined && memoryToMb(memoryReservation) > memoryToMb(memory)) {
+        throw new pulumi.ResourceError(
+          `${svc}'s memory reservation ${memoryReservation} is more than its limit ${memory}`,
+          this,
+        );
+      }
     }
     const missing = siteNames.filter((s) => args.sitePasswords[s] === undefined);
     const extra = Object.keys(args.sitePasswords).filter((s) => !siteNames.includes(s));

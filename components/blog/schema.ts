@@ -101,6 +101,43 @@ function nests(a: string, b: string): boolean {
   return a === b || b.startsWith(`${a}/`) || a.startsWith(`${b}/`);
 }
 
+/**
+ * What two sites of one list may not share, for callers without the config schema (BlogStack
+ * checks its args with it): a name, a database (MariaDB compares them case-insensitively), a
+ * hostname, or a document root (equal or one inside the other). One message per conflict.
+ */
+export function siteConflicts(
+  sites: readonly Pick<BlogSite, "name" | "domain" | "aliases" | "documentRoot" | "database">[],
+): string[] {
+  const problems: string[] = [];
+  sites.forEach((site, i) => {
+    sites.slice(0, i).forEach((other) => {
+      const pair = `sites ${other.name} and ${site.name}`;
+      if (site.name === other.name) {
+        problems.push(`site ${site.name} is listed twice`);
+      }
+      if (site.database.toLowerCase() === other.database.toLowerCase()) {
+        problems.push(`${pair} share the database ${site.database}`);
+      }
+      const shared = siteHostnames(site).filter((h) => siteHostnames(other).includes(h));
+      if (shared.length > 0) {
+        problems.push(`${pair} share the hostname ${shared.join(", ")}`);
+      }
+      if (nests(site.documentRoot, other.documentRoot)) {
+        problems.push(
+          `${pair} share the document root ${other.documentRoot}${site.documentRoot === other.documentRoot ? "" : ` (${site.documentRoot} nests with it)`}`,
+        );
+      }
+    });
+    const own = siteHostnames(site);
+    const repeated = own.find((h, j) => own.indexOf(h) !== j);
+    if (repeated !== undefined) {
+      problems.push(`site ${site.name} lists the hostname ${repeated} twice`);
+    }
+  });
+  return problems;
+}
+
 export const blogConfigSchema = z
   .strictObject({
     /** Container name prefix: `blog` (production), `blog-staging` (staging). */

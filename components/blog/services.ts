@@ -222,7 +222,7 @@ server {
         fastcgi_index index.php;
         include fastcgi_params;
         fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
-        fastcgi_param HTTPS $onprem_https;
+        fastcgi_param HTTPS $onprem_https if_not_empty;
         fastcgi_read_timeout 300s;
     }
 }

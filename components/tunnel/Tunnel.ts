@@ -96,6 +96,9 @@ export class Tunnel extends pulumi.ComponentResource {
         fail(`email address ${address} lies in no zone of zones`);
       }
     }
+    if (!/^\/[A-Za-z0-9/_.-]*$/.test(deliveryPath)) {
+      fail(`deliveryPath ${deliveryPath} must be an absolute URL path like /inbound`);
+    }
     if (catchAllZones.length === 0 && emailAddresses.length === 0) {
       fail("inbound mail needs at least one catch-all zone or address");
     }

@@ -8,16 +8,21 @@
  * unknown recipient, malformed or too large). Anything else (network error, 401/403 while a
  * rotated key propagates, 5xx) -> thrown, which Email Routing turns into a temporary SMTP
  * failure, so the sending server keeps the message and retries.
+ *
+ * The module's only export is the default handler object: the Workers runtime treats every named
+ * export as an entrypoint and refuses the upload when one is neither a function nor a handler
+ * object (an exported array, for instance). `deliver` and `PERMANENT_STATUSES` ride on the default
+ * object for the tests; the runtime reads only its `email` handler.
  */
 
 /** API answers that mean the message can never be delivered. */
-export const PERMANENT_STATUSES = [400, 404, 413, 422];
+const PERMANENT_STATUSES = [400, 404, 413, 422];
 
 /**
  * Posts one message to the mail API. `fetchImpl` is the global fetch in the Workers runtime and
  * a stub in tests. Returns "delivered" or "rejected"; throws for a temporary failure.
  */
-export async function deliver(message, env, fetchImpl = fetch) {
+async function deliver(message, env, fetchImpl = fetch) {
   if (!env.MAIL_API_URL || !env.MAIL_API_KEY) {
     throw new Error("MAIL_API_URL and MAIL_API_KEY must be bound");
   }
@@ -52,4 +57,6 @@ export default {
   async email(message, env) {
     await deliver(message, env);
   },
+  deliver,
+  PERMANENT_STATUSES,
 };
