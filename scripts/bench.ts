@@ -2,7 +2,8 @@
  * `npm run bench [-- --repeat <n>] [--skip-test]`
  *
  * Measures, in one run on this machine, each figure as a fresh child process (wall time from
- * here, peak RSS from `/usr/bin/time` when present, else from the child itself):
+ * here, peak RSS from `/usr/bin/time` when present, else, for the floor and the evaluations, from
+ * the child itself):
  *
  * - the floor: a process that installs the mock engine and loads the provider SDK modules the
  *   program uses, and registers nothing;
@@ -75,6 +76,18 @@ function childReport(sample: Sample, what: string): ChildReport {
     throw new Error(`${what} failed (exit ${sample.exitCode}):\n${sample.stderr.slice(-2000)}`);
   }
   return JSON.parse(line) as ChildReport;
+}
+
+/** Without `/usr/bin/time`, a child's own peak RSS (its JSON line) stands in for the measured one. */
+function withChildRss(samples: Sample[]): Sample[] {
+  return samples.map((s) => {
+    if (s.peakMiB !== undefined || s.exitCode !== 0) {
+      return s;
+    }
+    const line = s.stdout.trim().split("\n").pop() ?? "";
+    const kib = line.startsWith("{") ? (JSON.parse(line) as ChildReport).maxRssKiB : undefined;
+    return { ...s, peakMiB: kib !== undefined ? kib / 1024 : undefined };
+  });
 }
 
 interface Figure {
@@ -196,14 +209,14 @@ async function main(): Promise<number> {
   log(`bench: floor (${moduleList.join(", ")})`);
   const floor = figure(
     "floor: mock engine + provider SDKs, no resources",
-    await repeat(n, node, [...NODE_TS, CHILD, "floor", "--modules", moduleList.join(",")]),
+    withChildRss(await repeat(n, node, [...NODE_TS, CHILD, "floor", "--modules", moduleList.join(",")])),
   );
   childReport(floor.samples[0], "floor");
   figures.push(floor);
 
   for (const stack of STACKS) {
     log(`bench: evaluate ${stack}`);
-    const samples = await repeat(n, node, [...NODE_TS, CHILD, "stack", stack]);
+    const samples = withChildRss(await repeat(n, node, [...NODE_TS, CHILD, "stack", stack]));
     const report = childReport(samples[0], `evaluate ${stack}`);
     const evaluation = figure(`evaluate ${stack} (${report.resources ?? "?"} resources)`, samples);
     const cost = evaluation.seconds - floor.seconds;
@@ -244,7 +257,7 @@ async function main(): Promise<number> {
       textTable(body),
       "",
       `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; load average at start ${startLoad}, at end ${endLoad}.`,
-      `Times are medians of ${n} fresh processes (npm test: one run); peak RSS is the largest single process (${fs.existsSync(TIME) ? "/usr/bin/time %M" : "not measured"}).`,
+      `Times are medians of ${n} fresh processes (npm test: one run); peak RSS is the largest single process (${fs.existsSync(TIME) ? "/usr/bin/time %M" : "no /usr/bin/time: the evaluations' own maxRSS only"}).`,
       "",
       "Markdown:",
       "",

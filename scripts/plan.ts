@@ -11,7 +11,7 @@
  * as `pulumi preview --policy-pack-config` takes it.
  *
  * Exit codes: 0 fine; 1 a mandatory policy violation; 2 a config error (the message names the
- * key); 64 bad usage.
+ * key, or the file that is not valid YAML, or the unreadable policy config); 64 bad usage.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -73,9 +73,16 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.configError;
   };
 
-  const policyConfig = args["policy-config"]
-    ? (JSON.parse(fs.readFileSync(path.resolve(args["policy-config"]), "utf8")) as PolicyPackConfig)
-    : {};
+  let policyConfig: PolicyPackConfig = {};
+  if (args["policy-config"]) {
+    try {
+      policyConfig = JSON.parse(
+        fs.readFileSync(path.resolve(args["policy-config"]), "utf8"),
+      ) as PolicyPackConfig;
+    } catch (e) {
+      return configError(`--policy-config ${args["policy-config"]}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
   // The pack's process starts (and type-checks, as under the CLI) first: it takes longest, and it
   // runs beside the config check and the evaluation, with which it shares no state.
   const abort = new AbortController();

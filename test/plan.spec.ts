@@ -192,12 +192,135 @@ describe("plan: the evaluated estate", () => {
   });
 });
 
+/** The repository's files as Renovate sees them (paths relative to the root, `/`-separated). */
+function repoFiles(dir = ROOT, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (["node_modules", ".git", ".tools"].includes(entry.name)) {
+      continue;
+    }
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      out.push(...repoFiles(path.join(dir, entry.name), rel));
+    } else {
+      out.push(rel);
+    }
+  }
+  return out;
+}
+
+interface RenovateRegexManager {
+  customType: string;
+  managerFilePatterns: string[];
+  matchStrings: string[];
+  datasourceTemplate?: string;
+}
+
+/** `repo:tag` of every docker dependency renovate.json's regex managers extract, by file. */
+function renovateImages(): Map<string, Set<string>> {
+  const config = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8")) as {
+    customManagers: RenovateRegexManager[];
+  };
+  const files = repoFiles();
+  const found = new Map<string, Set<string>>();
+  for (const manager of config.customManagers.filter((m) => m.datasourceTemplate === "docker")) {
+    const patterns = manager.managerFilePatterns.map((p) => {
+      const m = /^\/(.*)\/([a-z]*)$/.exec(p);
+      assert.ok(m, `${p}: only /regex/ file patterns are used here`);
+      return new RegExp(m[1], m[2]);
+    });
+    for (const file of files.filter((f) => patterns.some((p) => p.test(f)))) {
+      const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+      for (const matchString of manager.matchStrings) {
+        for (const m of text.matchAll(new RegExp(matchString, "g"))) {
+          found.set(
+            file,
+            (found.get(file) ?? new Set()).add(`${m.groups?.depName}:${m.groups?.currentValue}`),
+          );
+        }
+      }
+    }
+  }
+  return found;
+}
+
+describe("renovate.json: image updates", () => {
+  it("its regex managers find every image the program pulls, builds on or runs, in both stacks", async () => {
+    const byFile = renovateImages();
+    const found = new Set([...byFile.values()].flatMap((images) => [...images]));
+    const used = new Map<string, string>();
+    for (const stack of ["production", "staging"] as const) {
+      const { capture } = await runStack(stack);
+      for (const r of capture.resources) {
+        if (r.type === "docker:index/remoteImage:RemoteImage") {
+          used.set(String(r.inputs.name), `${stack} ${r.name}`);
+        }
+        const build = r.inputs.build as { args?: Record<string, unknown> } | undefined;
+        for (const [arg, value] of Object.entries(build?.args ?? {})) {
+          if (arg.endsWith("_BASE")) {
+            used.set(String(value), `${stack} ${r.name} build arg ${arg}`);
+          }
+        }
+        const create = typeof r.inputs.create === "string" ? r.inputs.create : "";
+        if (/\bdocker run\b/.test(create)) {
+          for (const token of create.split(/\s+/)) {
+            if (/^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/.test(token)) {
+              used.set(token, `${stack} ${r.name} (docker run)`);
+            }
+          }
+        }
+      }
+    }
+    assert.ok(used.size >= 10, `only ${used.size} images found in use`);
+    const missed = [...used]
+      .filter(([image]) => !found.has(image))
+      .map(([image, where]) => `${image} (${where})`);
+    // The Dockerfile's own default base image (its FROM lines use it) is updated in that file.
+    const dockerfile = "components/blog/wordpress/Dockerfile";
+    const text = fs.readFileSync(path.join(ROOT, dockerfile), "utf8");
+    const bases = [...text.matchAll(/^ARG [A-Z0-9_]+_BASE=(\S+)$/gm)].map((m) => m[1]);
+    assert.ok(bases.length > 0, `${dockerfile} declares its base image as ARG <NAME>_BASE`);
+    missed.push(
+      ...bases.filter((image) => !byFile.get(dockerfile)?.has(image)).map((i) => `${i} (${dockerfile})`),
+    );
+    assert.deepEqual(missed, [], "pinned images no renovate.json regex manager updates");
+  });
+});
+
 describe("npm run plan (spawned)", () => {
   let text: Spawned;
   let json: Spawned;
+  let violation: Spawned;
+  let invalidKey: Spawned;
+  let invalidYaml: Spawned;
+  let badUsage: Spawned;
   let secrets: string[];
+  let stagingDiagram: string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+  const diagramFile = path.join(dir, "staging.mmd");
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   before(async () => {
+    // Every run is started at once (those that stop at the config check are cheap); the in-process
+    // evaluation below runs beside them.
+    const file = path.join(dir, "Pulumi.staging.yaml");
+    const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")) as {
+      config: Record<string, { services: Record<string, Record<string, unknown>> }>;
+    };
+    doc.config["onprem-infra:mail"].services.nginx.memory = "lots";
+    fs.writeFileSync(file, stringify(doc));
+    const broken = path.join(dir, "broken.yaml");
+    fs.writeFileSync(broken, "config:\n  onprem-infra:mail: {services: [\n");
+    const runs = Promise.all([
+      runPlan(["--stack", "staging", "--diagram", diagramFile]),
+      runPlan(["--stack", "staging", "--json"]),
+      // The example config asks for production's 30-day Object Lock; staging keeps 1 day.
+      runPlan(["--stack", "staging", "--json", "--policy-config", "policy/policy-config.example.json"]),
+      runPlan(["--stack", "staging", "--stack-file", file, "--json"]),
+      runPlan(["--stack", "staging", "--stack-file", broken]),
+      runPlan(["--stack", "prod"]),
+    ]);
     // Generated secret values as the mock engine makes them: none may reach the output.
     const { capture } = await runStack("staging");
     secrets = [
@@ -207,10 +330,8 @@ describe("npm run plan (spawned)", () => {
         .map((r) => String(r.state.result)),
     ];
     assert.ok(secrets.length > 2);
-    [text, json] = await Promise.all([
-      runPlan(["--stack", "staging"]),
-      runPlan(["--stack", "staging", "--json"]),
-    ]);
+    stagingDiagram = mermaidDiagram(capture.resources, diagramTitle("staging"));
+    [text, json, violation, invalidKey, invalidYaml, badUsage] = await runs;
   });
 
   it("prints the staging estate with its waves, critical path, policy report, rotation and checklist", () => {
@@ -257,6 +378,25 @@ describe("npm run plan (spawned)", () => {
     );
   });
 
+  it("--diagram writes the stack's Mermaid diagram, as the program generates it", () => {
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stderr, /diagram written to /);
+    assert.equal(fs.readFileSync(diagramFile, "utf8"), stagingDiagram);
+  });
+
+  it("exits 1 on a mandatory violation and reports it under its enforcement level", () => {
+    assert.equal(violation.code, 1, violation.stderr);
+    const plan = JSON.parse(violation.stdout) as Plan;
+    assert.equal(plan.ok, false);
+    assert.equal(plan.policy.mandatory, 1);
+    assert.deepEqual(
+      plan.policy.byLevel.mandatory.map((f) => [f.policy, f.resource]),
+      [["backup-bucket-safety", "backup-bucket"]],
+    );
+    assert.match(plan.policy.byLevel.mandatory[0].message, /at least 30 days/);
+    assert.ok(plan.checklist.some((c) => c.status === "attention" && /policy pack/.test(c.item)));
+  });
+
   it("never prints a secret value", () => {
     for (const secret of secrets) {
       assert.equal(text.stdout.includes(secret), false, "a secret value leaked into the text plan");
@@ -264,23 +404,22 @@ describe("npm run plan (spawned)", () => {
     }
   });
 
-  it("exits non-zero on a config error and names the key", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    try {
-      const file = path.join(dir, "Pulumi.staging.yaml");
-      const doc = parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")) as {
-        config: Record<string, { services: Record<string, Record<string, unknown>> }>;
-      };
-      doc.config["onprem-infra:mail"].services.nginx.memory = "lots";
-      fs.writeFileSync(file, stringify(doc));
-      const result = await runPlan(["--stack", "staging", "--stack-file", file, "--json"]);
-      assert.equal(result.code, 2, result.stderr);
-      assert.match(result.stderr, /onprem-infra:mail\.services\.nginx\.memory/);
-      const body = JSON.parse(result.stdout) as { ok: boolean; configError: string };
-      assert.equal(body.ok, false);
-      assert.match(body.configError, /onprem-infra:mail\.services\.nginx\.memory/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  it("exits 2 on a config error and names the key, in text and JSON", () => {
+    assert.equal(invalidKey.code, 2, invalidKey.stderr);
+    assert.match(invalidKey.stderr, /onprem-infra:mail\.services\.nginx\.memory/);
+    const body = JSON.parse(invalidKey.stdout) as { ok: boolean; configError: string };
+    assert.equal(body.ok, false);
+    assert.match(body.configError, /onprem-infra:mail\.services\.nginx\.memory/);
+  });
+
+  it("exits 2 on a stack file that is not valid YAML, naming the file, line and column", () => {
+    assert.equal(invalidYaml.code, 2, invalidYaml.stderr);
+    assert.match(invalidYaml.stderr, /broken\.yaml is not valid YAML: .* at line 3, column 1/);
+    assert.equal(invalidYaml.stdout, "");
+  });
+
+  it("exits 64 on bad usage", () => {
+    assert.equal(badUsage.code, 64, badUsage.stderr);
+    assert.match(badUsage.stderr, /--stack must be one of production, staging/);
   });
 });
