@@ -19,10 +19,10 @@ import {
 } from "./harness/analyzer";
 import { runStack, STACKS, StackName } from "./harness/stack";
 
-/** Production runs with the example config (30-day Object Lock retention): it must stay valid. */
+/** Production runs with its committed pack config (30-day Object Lock retention), as CI passes it. */
 const CONFIG: Record<StackName, PolicyPackConfig> = {
   production: JSON.parse(
-    fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"),
+    fs.readFileSync(path.join(POLICY_DIR, "policy-config.json"), "utf8"),
   ) as PolicyPackConfig,
   staging: {},
 };
@@ -66,6 +66,15 @@ describe("policy pack enforcement (Analyzer gRPC, as the engine runs it)", funct
       assert.ok(["advisory", "mandatory"].includes(p.enforcementLevel), p.name);
       assert.ok(p.configSchema.properties.waivers, `${p.name} takes waivers`);
     }
+  });
+
+  it("accepts the example config, waiver and all, and production's config keeps the 30-day lock", async () => {
+    const example = JSON.parse(
+      fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"),
+    ) as PolicyPackConfig;
+    const diagnostics = await analyzeStack("production", await resourcesOf("production"), example, pack);
+    assert.deepEqual(mandatory(diagnostics), []);
+    assert.deepEqual(CONFIG.production["backup-bucket-safety"], { minRetentionDays: 30 });
   });
 
   for (const stack of STACKS) {
