@@ -2,13 +2,15 @@
  * One measured process of `npm run bench` (scripts/bench.ts), run as a child so each figure is a
  * fresh process with its own peak memory:
  *
- * - `floor --modules aws.s3,docker,...`: installs the mock engine and loads the same provider SDK
- *   modules the program uses, registers nothing;
+ * - `floor --modules aws.s3.Bucket,docker.Container,...`: does everything an evaluation does
+ *   except run the program: installs the mock engine, reads and installs a stack's config as the
+ *   harness does, and loads the very SDK classes the program's resources use (the SDKs load
+ *   their resource modules lazily, on first use); registers nothing;
  * - `stack <production|staging>`: installs the mock engine and evaluates the real program for
  *   the stack (test/harness `runStack`).
  *
  * Prints one JSON line: the in-process milliseconds, the peak RSS (KiB) and, for `stack`, the
- * SDK modules the program's resources came from (so the floor loads exactly those).
+ * SDK classes the program's resources came from (so the floor loads exactly those).
  */
 import { installMocks } from "../test/harness/engine";
 
@@ -21,23 +23,33 @@ interface ChildResult {
   modules?: string[];
 }
 
-/** `aws:s3/bucket:Bucket` -> `aws.s3`; `docker:index/container:Container` -> `docker`. */
-function moduleOf(type: string): string | undefined {
-  const [pkg, mod] = type.split(":");
-  if (pkg === "pulumi" || mod === undefined) {
+/**
+ * The SDK class of a resource type: `aws:s3/bucket:Bucket` -> `aws.s3.Bucket`,
+ * `docker:index/container:Container` -> `docker.Container`, `pulumi:providers:aws` -> `aws.Provider`.
+ */
+function classOf(type: string): string | undefined {
+  const [pkg, mod, name] = type.split(":");
+  if (pkg === "pulumi") {
+    return mod === "providers" ? `${name}.Provider` : undefined;
+  }
+  if (mod === undefined || name === undefined) {
     return undefined;
   }
   const sub = mod.split("/")[0];
-  return sub === "index" ? pkg : `${pkg}.${sub}`;
+  return sub === "index" ? `${pkg}.${name}` : `${pkg}.${sub}.${name}`;
 }
 
-function loadModules(modules: readonly string[]): void {
-  for (const m of modules) {
-    const [pkg, sub] = m.split(".");
+/** Loads each class by walking its path from the package (which triggers the lazy module loads). */
+function loadClasses(classes: readonly string[]): void {
+  for (const c of classes) {
+    const [pkg, ...path] = c.split(".");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const sdk = require(`@pulumi/${pkg}`) as Record<string, unknown>;
-    if (sub !== undefined && sdk[sub] === undefined) {
-      throw new Error(`@pulumi/${pkg} has no module ${sub}`);
+    let value = require(`@pulumi/${pkg}`) as Record<string, unknown>;
+    for (const key of path) {
+      value = value[key] as Record<string, unknown>;
+      if (value === undefined) {
+        throw new Error(`@pulumi/${pkg} has no ${path.join(".")}`);
+      }
     }
   }
 }
@@ -47,11 +59,11 @@ async function main(argv: string[]): Promise<ChildResult> {
   await installMocks();
   const start = performance.now();
   if (mode === "floor") {
-    const modules =
-      arg === "--modules" && value ? value.split(",") : ["aws", "cloudflare", "command", "docker", "random"];
+    const modules = arg === "--modules" && value ? value.split(",") : [];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require("@pulumi/pulumi");
-    loadModules(modules);
+    const harness = require("../test/harness/stack") as typeof import("../test/harness/stack");
+    harness.installConfig(harness.readStackValues("production"));
+    loadClasses(modules);
     return { mode, ms: performance.now() - start, maxRssKiB: process.resourceUsage().maxRSS, modules };
   }
   if (mode === "stack" && (arg === "production" || arg === "staging")) {
@@ -62,7 +74,7 @@ async function main(argv: string[]): Promise<ChildResult> {
       ...new Set(
         run.capture.resources
           .filter((r) => r.custom)
-          .map((r) => moduleOf(r.type))
+          .map((r) => classOf(r.type))
           .filter((m): m is string => m !== undefined),
       ),
     ].sort();

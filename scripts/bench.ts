@@ -196,7 +196,7 @@ async function main(): Promise<number> {
   const startLoad = load();
   log(`bench: ${os.cpus().length} CPUs, node ${process.version}, load ${startLoad}, ${n} runs per figure`);
 
-  // Which SDK modules the program uses: from one evaluation, so the floor loads the same.
+  // Which SDK classes the program uses: from one evaluation, so the floor loads the same.
   log("bench: warm-up evaluation (not counted)");
   const modules = new Set<string>();
   for (const stack of STACKS) {
@@ -208,7 +208,7 @@ async function main(): Promise<number> {
   const figures: Figure[] = [];
   log(`bench: floor (${moduleList.join(", ")})`);
   const floor = figure(
-    "floor: mock engine + provider SDKs, no resources",
+    "floor: mock engine, stack config, the SDK classes used; no resources",
     withChildRss(await repeat(n, node, [...NODE_TS, CHILD, "floor", "--modules", moduleList.join(",")])),
   );
   childReport(floor.samples[0], "floor");
