@@ -7,6 +7,7 @@ import { z } from "zod";
 import { DB_IDENTIFIER } from "../common/mariadb";
 import {
   absolutePath,
+  containerPrefix,
   checkServiceAddresses,
   cpus,
   hostname,
@@ -141,9 +142,7 @@ export function siteConflicts(
 export const blogConfigSchema = z
   .strictObject({
     /** Container name prefix: `blog` (production), `blog-staging` (staging). */
-    containerPrefix: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "must be lower-case letters, digits and dashes"),
+    containerPrefix,
     /** The stack's private bridge network. */
     subnet,
     /** Host data roots: the database and Redis on the SSD, site files on the HDD. */

@@ -39,6 +39,11 @@ export const versionTag = z
 
 export const ipv4 = z.ipv4({ message: "must be an IPv4 address" });
 
+/** A stack's container name prefix (`mailserver`, `blog-staging`): names its containers, network and volumes. */
+export const containerPrefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "must be lower-case letters, digits and dashes");
+
 /** A host address to bind a published port to: a specific address, never all interfaces. */
 export const bindAddress = ipv4.refine((ip) => ip !== "0.0.0.0", "must be a specific address, not 0.0.0.0");
 

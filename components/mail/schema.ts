@@ -6,6 +6,7 @@
 import { z } from "zod";
 import {
   absolutePath,
+  containerPrefix,
   checkServiceAddresses,
   cpus,
   hostname,
@@ -60,9 +61,7 @@ const relayHost = z
 export const mailConfigSchema = z
   .strictObject({
     /** Container name prefix: `mailserver` (production), `mailserver-staging` (staging). */
-    containerPrefix: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "must be lower-case letters, digits and dashes"),
+    containerPrefix,
     /** The stack's private bridge network. */
     subnet,
     /** Postfix's and Dovecot's own name (`myhostname`). */
