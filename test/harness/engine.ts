@@ -51,6 +51,32 @@ export interface CapturedResource {
   state: Record<string, unknown>;
 }
 
+/**
+ * Defines `key` on `target` as an own, enumerable property computed on first read (and settable),
+ * so copies (`structuredClone`, JSON) still see it. Returns the getter.
+ */
+function lazyField<T>(target: object, key: string, compute: () => T): () => T {
+  let value: T | undefined;
+  let done = false;
+  const get = (): T => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value as T;
+  };
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get,
+    set: (v: T) => {
+      value = v;
+      done = true;
+    },
+  });
+  return get;
+}
+
 /** Decodes wire values: unwraps secrets (recording their paths), resources and output values. */
 export function unwire(value: unknown, path: string, secretPaths: string[]): unknown {
   if (Array.isArray(value)) {
@@ -183,15 +209,13 @@ export async function installMocks(): Promise<void> {
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = async (req, cb) => {
     inFlight++;
-    const wire = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
-    const secretPaths: string[] = [];
-    const inputs = unwire(wire, "", secretPaths) as Record<string, unknown>;
+    const object = req.getObject();
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps, key) => {
       propertyDependencies[key] = deps.getUrnsList();
     });
     const timeouts = req.getCustomtimeouts();
-    const entry: CapturedResource = {
+    const entry = {
       type: req.getType(),
       name: req.getName(),
       urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
@@ -200,9 +224,6 @@ export async function installMocks(): Promise<void> {
       provider: req.getProvider(),
       dependencies: req.getDependenciesList(),
       propertyDependencies,
-      inputs,
-      wire,
-      secretPaths,
       options: {
         protect: req.getProtect() === true,
         retainOnDelete: req.getRetainondelete() === true,
@@ -215,17 +236,29 @@ export async function installMocks(): Promise<void> {
           ? { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }
           : undefined,
       },
-      state: {},
+    } as CapturedResource;
+    // Decoding is deferred until a test reads it: most evaluations read a few resources closely.
+    const wire = lazyField(entry, "wire", () => (object?.toJavaScript() ?? {}) as Record<string, unknown>);
+    let decoded: { inputs: Record<string, unknown>; secretPaths: string[] } | undefined;
+    const decode = () => {
+      if (!decoded) {
+        const secretPaths: string[] = [];
+        decoded = { inputs: unwire(wire(), "", secretPaths) as Record<string, unknown>, secretPaths };
+      }
+      return decoded;
     };
+    lazyField(entry, "inputs", () => decode().inputs);
+    lazyField(entry, "secretPaths", () => decode().secretPaths);
+    let response: { toJavaScript(): Record<string, unknown> } | undefined;
+    lazyField(entry, "state", () =>
+      response ? (unwire(response.toJavaScript(), "", []) as Record<string, unknown>) : {},
+    );
     captured.push(entry);
     try {
       await register(req, (err, resp) => {
-        const object = (
+        response = (
           resp as { getObject?: () => { toJavaScript(): Record<string, unknown> } } | undefined
         )?.getObject?.();
-        if (object) {
-          entry.state = unwire(object.toJavaScript(), "", []) as Record<string, unknown>;
-        }
         cb(err, resp);
       });
     } finally {
