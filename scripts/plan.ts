@@ -13,14 +13,14 @@
  * Exit codes: 0 fine; 1 a mandatory policy violation; 2 a config error (the message names the
  * key, or the file that is not valid YAML, or the unreadable policy config); 64 bad usage.
  */
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { STACKS } from "../test/harness/stack";
-import { diagramTitle, mermaidDiagram } from "./lib/diagram";
-import { checkConfig, evaluateStack, isStackName } from "./lib/evaluate";
-import { buildPlan, Plan, renderText } from "./lib/plan";
-import { PolicyPackConfig, runPolicyPack, startPolicyPack, stopPolicyPack } from "./lib/policy";
+import { isStackName, STACKS } from "../test/harness/constants";
+import { spawnPolicyPack } from "../test/harness/pack-process";
+import type { Plan } from "./lib/plan";
+import type { PolicyPackConfig } from "./lib/policy";
 
 export const EXIT = { ok: 0, mandatoryViolation: 1, configError: 2, usage: 64 } as const;
 
@@ -83,10 +83,21 @@ async function main(argv: string[]): Promise<number> {
       return configError(`--policy-config ${args["policy-config"]}: ${(e as Error).message.split("\n")[0]}`);
     }
   }
-  // The pack's process starts (and type-checks, as under the CLI) first: it takes longest, and it
-  // runs beside the config check and the evaluation, with which it shares no state.
+  // The pack's process starts first, before this script loads the program, the mock engine and
+  // the gRPC client (about a second): its start, type-checking the pack under ts-node as the CLI
+  // does, takes longest, and it shares no state with the rest.
   const abort = new AbortController();
-  const pack = startPolicyPack(abort.signal);
+  let spawned: ChildProcess | Error;
+  try {
+    spawned = spawnPolicyPack(undefined, abort.signal);
+  } catch (e) {
+    spawned = e instanceof Error ? e : new Error(String(e)); // e.g. not installed: the report says so
+  }
+  const { checkConfig, evaluateStack } = await import("./lib/evaluate");
+  const { diagramTitle, mermaidDiagram } = await import("./lib/diagram");
+  const { buildPlan, renderText } = await import("./lib/plan");
+  const { attachPolicyPack, runPolicyPack, stopPolicyPack } = await import("./lib/policy");
+  const pack = spawned instanceof Error ? Promise.resolve(spawned) : attachPolicyPack(spawned);
   // A bad key fails fast: the pack is killed, not waited for.
   const invalid = await checkConfig(stack, stackFile);
   if (invalid !== undefined) {

@@ -15,7 +15,6 @@ import {
   runStack,
   secretsFor,
   StackName,
-  STACKS,
   StackValues,
 } from "../../test/harness/stack";
 import type { Evaluation } from "./plan";
@@ -99,10 +98,6 @@ export async function checkConfig(stack: StackName, stackFile?: string): Promise
     }
     throw e;
   }
-}
-
-export function isStackName(value: string): value is StackName {
-  return (STACKS as readonly string[]).includes(value);
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   PolicyPackConfig,
 } from "../../test/harness/analyzer";
 import type { CapturedResource } from "../../test/harness/engine";
+import type { ChildProcess } from "node:child_process";
 
 export type { EnforcementLevel, PolicyPackConfig };
 export const LEVELS: readonly EnforcementLevel[] = ["mandatory", "remediate", "advisory", "disabled"];
@@ -68,14 +69,17 @@ export function toFinding(d: Diagnostic): PolicyFinding {
 /** A pack being started: begin it early, it runs beside the evaluation. */
 export type PendingPack = Promise<PolicyPackAnalyzer | Error>;
 
-/** Starts the policy pack (policy/) as the CLI would; resolves to the error when it cannot start. */
-export function startPolicyPack(signal?: AbortSignal): PendingPack {
-  return PolicyPackAnalyzer.start(undefined, signal).catch((e: unknown) =>
+/**
+ * Connects to a policy pack process started with `spawnPolicyPack` (test/harness/pack-process.ts);
+ * resolves to the error when it cannot start.
+ */
+export function attachPolicyPack(child: ChildProcess): PendingPack {
+  return PolicyPackAnalyzer.attach(child).catch((e: unknown) =>
     e instanceof Error ? e : new Error(String(e)),
   );
 }
 
-/** Stops a pack started with `startPolicyPack`, whatever state it reached. */
+/** Stops a pack attached with `attachPolicyPack`, whatever state it reached. */
 export async function stopPolicyPack(pending: PendingPack): Promise<void> {
   const pack = await pending;
   if (!(pack instanceof Error)) {
@@ -92,8 +96,8 @@ export async function stopPolicyPack(pending: PendingPack): Promise<void> {
 export async function runPolicyPack(
   resources: readonly CapturedResource[],
   stack: string,
-  config: PolicyPackConfig = {},
-  pending: PendingPack = startPolicyPack(),
+  config: PolicyPackConfig,
+  pending: PendingPack,
 ): Promise<PolicyReport> {
   const pack = await pending;
   if (pack instanceof Error) {

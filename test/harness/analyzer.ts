@@ -20,17 +20,17 @@
  *
  * `npm run plan` can reuse `analyzeStack()`.
  */
-import { ChildProcess, spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { ChildProcess } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import { CapturedResource, PROJECT, UNKNOWN } from "./engine";
+import { PROJECT } from "./constants";
+import { CapturedResource, UNKNOWN } from "./engine";
+import { POLICY_DIR, spawnPolicyPack } from "./pack-process";
 
-export const POLICY_DIR = path.resolve(__dirname, "..", "..", "policy");
+export { POLICY_DIR };
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -275,22 +275,11 @@ export class PolicyPackAnalyzer {
 
   /** Starts the pack in `packDir` as the CLI does and connects to it; `signal` kills it early. */
   static async start(packDir: string = POLICY_DIR, signal?: AbortSignal): Promise<PolicyPackAnalyzer> {
-    const entry = path.join(packDir, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
-    if (!fs.existsSync(entry)) {
-      throw new Error(`the policy pack's dependencies are not installed: run npm ci --prefix ${packDir}`);
-    }
-    const child = spawn(process.execPath, [entry, "127.0.0.1:0", "."], {
-      cwd: packDir,
-      env: {
-        ...process.env,
-        PULUMI_NODEJS_PROJECT: PROJECT,
-        PULUMI_PROJECT: PROJECT,
-        PULUMI_NODEJS_DRY_RUN: "true",
-        PULUMI_DRY_RUN: "true",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-      signal,
-    });
+    return PolicyPackAnalyzer.attach(spawnPolicyPack(packDir, signal), packDir);
+  }
+
+  /** Connects to a pack process started with `spawnPolicyPack`, once it prints its port. */
+  static async attach(child: ChildProcess, packDir: string = POLICY_DIR): Promise<PolicyPackAnalyzer> {
     let err = "";
     child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
     const port = await new Promise<number>((resolve, reject) => {

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "./constants";
 
 // Pulumi's wire markers for special values inside a registration's object.
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -15,7 +16,7 @@ const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export const PROJECT = "onprem-infra";
+export { PROJECT };
 
 /** One registration, as the engine would see it. */
 export interface CapturedResource {

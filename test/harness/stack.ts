@@ -7,11 +7,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { StackName } from "./constants";
 import { Capture, capture, PROJECT, resolve, useStack } from "./engine";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
-export const STACKS = ["production", "staging"] as const;
-export type StackName = (typeof STACKS)[number];
+
+export { STACKS } from "./constants";
+export type { StackName };
 
 /** Placeholder values for the external secrets; tests look for them outside secrets. */
 export const SECRET_PLACEHOLDERS: Record<string, string> = {
