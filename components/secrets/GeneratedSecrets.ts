@@ -62,6 +62,7 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
     }
     this.sitePasswords = sitePasswords;
 
+    // The values stay outputs of their RandomPasswords only: not copied into the component's state.
     this.registerOutputs({});
   }
 }
