@@ -11,7 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkAttachment } from "../common/container";
 import { CommonFacts } from "../common/labels";
-import { databaseSql, renderRootSql, renderUserSql } from "../common/mariadb";
+import { databaseSql, mariadbEnv, renderRootSql, renderUserSql } from "../common/mariadb";
 import {
   bindVolumes,
   serviceImages,
@@ -195,12 +195,7 @@ export class BlogStack extends pulumi.ComponentResource {
 
     // Wave 0: the database and the cache need nothing.
     const mariadb = create("mariadb", {
-      envs: [
-        pulumi.secret(pulumi.interpolate`MARIADB_ROOT_PASSWORD=${args.dbRootPassword}`),
-        // Creates the health-check user on an existing data directory too.
-        "MARIADB_AUTO_UPGRADE=1",
-        "TZ=Asia/Tokyo",
-      ],
+      envs: mariadbEnv(args.dbRootPassword),
       command: mariadbCommand(),
       mounts: [volumeMount("db")],
     });

@@ -79,6 +79,19 @@ export function renderRootSql(password: string): string {
   ].join("\n");
 }
 
+/**
+ * The MariaDB container's environment: the root password (read only when the image initialises an
+ * empty data directory; rotations go through `renderRootSql`), and auto-upgrade, which also creates
+ * the health-check user on an existing data directory.
+ */
+export function mariadbEnv(rootPassword: pulumi.Input<string>): pulumi.Input<string>[] {
+  return [
+    pulumi.secret(pulumi.interpolate`MARIADB_ROOT_PASSWORD=${rootPassword}`),
+    "MARIADB_AUTO_UPGRADE=1",
+    "TZ=Asia/Tokyo",
+  ];
+}
+
 /** The command line that feeds stdin to the MariaDB client inside `containerName`. */
 export function mariadbExecCommand(containerName: string): string {
   return `docker exec -i ${containerName} mariadb --protocol=socket --user=root --batch`;

@@ -8,7 +8,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CommonFacts } from "../common/labels";
-import { databaseSql, renderRootSql, renderUserSql } from "../common/mariadb";
+import { databaseSql, mariadbEnv, renderRootSql, renderUserSql } from "../common/mariadb";
 import {
   bindVolumes,
   serviceImages,
@@ -178,12 +178,7 @@ export class MailserverStack extends pulumi.ComponentResource {
 
     // Wave 0: the database and the virus scanner need nothing.
     const mariadb = create("mariadb", {
-      envs: [
-        pulumi.secret(pulumi.interpolate`MARIADB_ROOT_PASSWORD=${args.dbRootPassword}`),
-        // Creates the health-check user on an existing data directory too.
-        "MARIADB_AUTO_UPGRADE=1",
-        "TZ=Asia/Tokyo",
-      ],
+      envs: mariadbEnv(args.dbRootPassword),
       mounts: [volumeMount("db", MAIL_PATHS.mysql)],
     });
     create("clamav", { mounts: [volumeMount("clamav", MAIL_PATHS.clamav)] });
