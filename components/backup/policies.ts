@@ -101,45 +101,44 @@ function listBucket(bucketArn: string, actions: string[]): PolicyStatement {
   return { Sid: "ListBackupBucket", Effect: "Allow", Action: actions, Resource: bucketArn };
 }
 
-/** The uploader role's permissions: put, get and list on this bucket only; deletes denied. */
-export function uploaderPolicyDocument(bucketArn: string, kmsKeyArn?: string): PolicyDocument {
+/**
+ * A backup role's permissions: list the bucket, act on its objects, use the bucket key when there
+ * is one, and never delete.
+ */
+function rolePolicyDocument(
+  bucketArn: string,
+  kmsKeyArn: string | undefined,
+  access: { list: string[]; objectSid: string; objects: readonly string[]; kms: string[] },
+): PolicyDocument {
   const statements: PolicyStatement[] = [
-    listBucket(bucketArn, ["s3:ListBucket", "s3:ListBucketMultipartUploads"]),
-    {
-      Sid: "WriteAndReadBackups",
-      Effect: "Allow",
-      Action: [...UPLOADER_OBJECT_ACTIONS],
-      Resource: objectsArn(bucketArn),
-    },
+    listBucket(bucketArn, access.list),
+    { Sid: access.objectSid, Effect: "Allow", Action: [...access.objects], Resource: objectsArn(bucketArn) },
   ];
   if (kmsKeyArn !== undefined) {
-    statements.push({
-      Sid: "UseBucketKey",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: kmsKeyArn,
-    });
+    statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: access.kms, Resource: kmsKeyArn });
   }
   statements.push(denyDeletes(bucketArn));
   return doc(...statements);
 }
 
+/** The uploader role's permissions: put, get and list on this bucket only; deletes denied. */
+export function uploaderPolicyDocument(bucketArn: string, kmsKeyArn?: string): PolicyDocument {
+  return rolePolicyDocument(bucketArn, kmsKeyArn, {
+    list: ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+    objectSid: "WriteAndReadBackups",
+    objects: UPLOADER_OBJECT_ACTIONS,
+    kms: ["kms:GenerateDataKey", "kms:Decrypt"],
+  });
+}
+
 /** The restore role's permissions: get (any version) and list on this bucket only; deletes denied. */
 export function restorePolicyDocument(bucketArn: string, kmsKeyArn?: string): PolicyDocument {
-  const statements: PolicyStatement[] = [
-    listBucket(bucketArn, ["s3:ListBucket", "s3:ListBucketVersions"]),
-    {
-      Sid: "ReadBackups",
-      Effect: "Allow",
-      Action: [...RESTORE_OBJECT_ACTIONS],
-      Resource: objectsArn(bucketArn),
-    },
-  ];
-  if (kmsKeyArn !== undefined) {
-    statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: kmsKeyArn });
-  }
-  statements.push(denyDeletes(bucketArn));
-  return doc(...statements);
+  return rolePolicyDocument(bucketArn, kmsKeyArn, {
+    list: ["s3:ListBucket", "s3:ListBucketVersions"],
+    objectSid: "ReadBackups",
+    objects: RESTORE_OBJECT_ACTIONS,
+    kms: ["kms:Decrypt"],
+  });
 }
 
 /** A role's trust policy: only the operator user may assume it. */
