@@ -4,6 +4,9 @@
  */
 import { installMocks } from "./harness/engine";
 
+// Failures point at lines of the TypeScript sources (register.js emits inline source maps).
+process.setSourceMapsEnabled(true);
+
 export const mochaHooks = {
   async beforeAll(): Promise<void> {
     await installMocks();

@@ -194,10 +194,6 @@ const mocks: pulumi.runtime.Mocks = {
 
 /** Installs the mock engine once, with a monitor that records every registration. */
 export async function installMocks(): Promise<void> {
-  // Pulumi records a stack trace for every promise it makes; ts-node's source-map hook turns each
-  // into milliseconds of work. V8's own formatting keeps an evaluation fast (and the line numbers
-  // of transpile-only output still match the sources closely enough to read).
-  delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
   await pulumi.runtime.setMocks(mocks, PROJECT, "production", false);
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, cb: (err: unknown, resp: unknown) => void): Promise<void>;
