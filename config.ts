@@ -5,51 +5,59 @@
  * any resource is registered. Components never read config; `index.ts` hands them what they need.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as v from "valibot";
 import { CommonFacts } from "./components/common/labels";
-import { findPortClash, portClaims } from "./components/common/schema";
+import {
+  defaultMessage,
+  findPortClash,
+  portClaims,
+  Problem,
+  withCrossCheck,
+} from "./components/common/schema";
 import { mailConfigSchema } from "./components/mail/schema";
 import { backupConfigSchema } from "./components/backup/schema";
 import { rotationsSchema } from "./components/secrets/schema";
 import { blogConfigSchema } from "./components/blog/schema";
-import { checkEdge, tunnelConfigSchema } from "./components/tunnel/schema";
+import { edgeProblems, tunnelConfigSchema } from "./components/tunnel/schema";
 
 export const PROJECT = "onprem-infra";
 
-/** Every non-secret key of the project namespace, and its schema. */
-export const stackConfigSchema = z
-  .strictObject({
-    /** Must equal the stack name, so a stack file copied to the other stack is caught. */
-    environment: z.string().min(1, "must not be empty"),
-    /** The estate's owner, carried as the `Owner` tag and label. */
-    owner: z.string().min(1, "must not be empty"),
-    mail: mailConfigSchema,
-    /** The offsite backup bucket, its access and its cost alarms; see components/backup. */
-    backup: backupConfigSchema,
-    /** When each secret was last rotated; see components/secrets. */
-    rotations: rotationsSchema,
-    /** The WordPress stack and its sites; see components/blog. */
-    blog: blogConfigSchema,
-    /** The Cloudflare Tunnel, its DNS records and inbound mail; see components/tunnel. */
-    tunnel: tunnelConfigSchema,
-  })
-  .superRefine((cfg, ctx) => {
-    const clash = findPortClash([
-      ...portClaims(cfg.mail.services, "mail.services"),
-      ...portClaims(cfg.blog.services, "blog.services"),
-    ]);
-    if (clash) {
-      ctx.addIssue({
-        code: "custom",
-        path: clash.second.key.split("."),
-        message: `host port ${clash.second.bind}:${clash.second.host} is already published by ${clash.first.key}`,
-      });
-    }
-    // Hostnames, zones, inbound-mail domains, subnets and staging isolation across mail, blog and tunnel.
-    checkEdge(cfg, ctx);
-  });
+const stackFields = v.strictObject({
+  /** Must equal the stack name, so a stack file copied to the other stack is caught. */
+  environment: v.pipe(v.string(), v.minLength(1, "must not be empty")),
+  /** The estate's owner, carried as the `Owner` tag and label. */
+  owner: v.pipe(v.string(), v.minLength(1, "must not be empty")),
+  mail: mailConfigSchema,
+  /** The offsite backup bucket, its access and its cost alarms; see components/backup. */
+  backup: backupConfigSchema,
+  /** When each secret was last rotated; see components/secrets. */
+  rotations: rotationsSchema,
+  /** The WordPress stack and its sites; see components/blog. */
+  blog: blogConfigSchema,
+  /** The Cloudflare Tunnel, its DNS records and inbound mail; see components/tunnel. */
+  tunnel: tunnelConfigSchema,
+});
 
-export type StackSettings = z.infer<typeof stackConfigSchema>;
+/** Cross-checks between the components: host ports, then hostnames, zones, mail routing, subnets. */
+function stackProblems(cfg: v.InferOutput<typeof stackFields>): Problem[] {
+  const problems: Problem[] = [];
+  const clash = findPortClash([
+    ...portClaims(cfg.mail.services, "mail.services"),
+    ...portClaims(cfg.blog.services, "blog.services"),
+  ]);
+  if (clash) {
+    problems.push({
+      path: clash.second.key.split("."),
+      message: `host port ${clash.second.bind}:${clash.second.host} is already published by ${clash.first.key}`,
+    });
+  }
+  return [...problems, ...edgeProblems(cfg)];
+}
+
+/** Every non-secret key of the project namespace, and its schema. */
+export const stackConfigSchema = withCrossCheck(stackFields, stackProblems);
+
+export type StackSettings = v.InferOutput<typeof stackConfigSchema>;
 
 /** Secrets held in config (set with `pulumi config set --secret`), by key. */
 export const EXTERNAL_SECRET_KEYS = ["sendgridApiKey", "cloudflareApiToken"] as const;
@@ -80,7 +88,7 @@ export interface RawConfig {
 }
 
 /** Formats a key path the way a user writes it in the stack file: `onprem-infra:mail.services.nginx.cpus`. */
-function keyName(path: readonly PropertyKey[]): string {
+function keyName(path: readonly unknown[]): string {
   const [head, ...rest] = path;
   let out = `${PROJECT}:${String(head)}`;
   for (const part of rest) {
@@ -124,10 +132,11 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     own[key] = parseValue(text);
   }
 
-  const parsed = stackConfigSchema.safeParse(own);
+  const parsed = v.safeParse(stackConfigSchema, own, { message: defaultMessage });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      problems.push(`${keyName(issue.path.length > 0 ? issue.path : ["(root)"])}: ${issue.message}`);
+    for (const issue of parsed.issues) {
+      const path = issue.path?.map((item) => item.key) ?? [];
+      problems.push(`${keyName(path.length > 0 ? path : ["(root)"])}: ${issue.message}`);
     }
   }
 
@@ -165,19 +174,19 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
       secrets[key] = pulumi.secret(value);
     }
   }
-  if (parsed.success && relayAuthenticated && parsed.data.rotations.sendgridApiKey === undefined) {
+  if (parsed.success && relayAuthenticated && parsed.output.rotations.sendgridApiKey === undefined) {
     problems.push(`${PROJECT}:rotations.sendgridApiKey: is required when the relay authenticates`);
   }
 
   if (parsed.success) {
-    if (parsed.data.environment !== stack) {
+    if (parsed.output.environment !== stack) {
       problems.push(
-        `${PROJECT}:environment: must equal the stack name "${stack}", got "${parsed.data.environment}"`,
+        `${PROJECT}:environment: must equal the stack name "${stack}", got "${parsed.output.environment}"`,
       );
     }
-    if (stack !== "production" && !/^\[(127\.[0-9.]+|localhost)\]:/.test(parsed.data.mail.relay.host)) {
+    if (stack !== "production" && !/^\[(127\.[0-9.]+|localhost)\]:/.test(parsed.output.mail.relay.host)) {
       problems.push(
-        `${PROJECT}:mail.relay.host: a ${stack} stack must use an unusable loopback relay such as [127.0.0.1]:9999, got ${parsed.data.mail.relay.host}`,
+        `${PROJECT}:mail.relay.host: a ${stack} stack must use an unusable loopback relay such as [127.0.0.1]:9999, got ${parsed.output.mail.relay.host}`,
       );
     }
   }
@@ -186,12 +195,12 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     fail(stackFile, problems);
   }
   return {
-    ...parsed.data,
+    ...parsed.output,
     stack,
     stackFile,
     dockerHost: dockerHost!,
     awsRegion: awsRegion!,
-    facts: { project: PROJECT, environment: parsed.data.environment, owner: parsed.data.owner },
+    facts: { project: PROJECT, environment: parsed.output.environment, owner: parsed.output.owner },
     secrets,
     today: raw.today ?? new Date(),
   };

@@ -318,8 +318,8 @@ describe("backup stack config", () => {
   it("rejects an unknown key in the backup section", () => {
     rejects(
       withBackup((b) => (b.retentionMode = "GOVERNANCE")),
-      KEY,
-      /retentionMode/,
+      `${KEY}.retentionMode`,
+      /^ {2}- onprem-infra:backup\.retentionMode: is not a known key$/,
     );
   });
 

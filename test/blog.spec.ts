@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as v from "valibot";
 import { BlogStack, BlogStackArgs } from "../components/blog/BlogStack";
 import { BLOG_SERVICES, blogConfigSchema, BlogConfig } from "../components/blog/schema";
 import { renderNginxBaseConf, renderNginxSite, renderSiteFilesScript } from "../components/blog/services";
@@ -27,7 +28,7 @@ const TOKEN = "tunnel-token-literal-0123456789";
 const ROOT_PW = "blog-root-Aa11";
 
 export function blogConfig(stack: "production" | "staging"): BlogConfig {
-  return blogConfigSchema.parse(readStackValues(stack)["onprem-infra:blog"]);
+  return v.parse(blogConfigSchema, readStackValues(stack)["onprem-infra:blog"]);
 }
 
 export function sitePassword(site: string): string {

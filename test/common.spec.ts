@@ -1,15 +1,19 @@
 /** The shared pure functions: units, health checks, start order, config building blocks, SQL, labels. */
 import { strict as assert } from "node:assert";
+import * as v from "valibot";
 import { serviceContainerInputs } from "../components/common/container";
 import { commonTags, dockerLabels } from "../components/common/labels";
 import { mariadbExecCommand, renderRootSql, renderUserSql } from "../components/common/mariadb";
 import {
+  defaultMessage,
   findPortClash,
   gatewayOf,
   isUsableHostIn,
   parseImageRef,
   pinnedImage,
+  serviceAddressProblems,
   subnet,
+  withCrossCheck,
 } from "../components/common/schema";
 import {
   criticalPath,
@@ -115,17 +119,17 @@ describe("config building blocks", () => {
     ];
     const bad = ["nginx", "nginx:latest", "registry.local:5000/nginx", "Nginx:1.0", "nginx:"];
     for (const ref of ok) {
-      assert.ok(pinnedImage.safeParse(ref).success, ref);
+      assert.ok(v.is(pinnedImage, ref), ref);
     }
     for (const ref of bad) {
-      assert.ok(!pinnedImage.safeParse(ref).success, ref);
+      assert.ok(!v.is(pinnedImage, ref), ref);
     }
   });
 
   it("knows subnets, gateways and usable host addresses", () => {
-    assert.ok(subnet.safeParse("172.22.0.0/24").success);
-    assert.ok(!subnet.safeParse("172.22.0.5/24").success);
-    assert.ok(!subnet.safeParse("10.0.0.0/8").success, "wider than /16");
+    assert.ok(v.is(subnet, "172.22.0.0/24"));
+    assert.ok(!v.is(subnet, "172.22.0.5/24"));
+    assert.ok(!v.is(subnet, "10.0.0.0/8"), "wider than /16");
     assert.equal(gatewayOf("172.23.0.0/24"), "172.23.0.1");
     assert.ok(isUsableHostIn("172.20.0.10", "172.20.0.0/24"));
     assert.ok(!isUsableHostIn("172.20.0.1", "172.20.0.0/24"), "gateway");
@@ -146,6 +150,54 @@ describe("config building blocks", () => {
       findPortClash([claim("a", "127.0.0.1", 80), claim("b", "127.0.0.1", 80)])?.second.key,
       "b",
     );
+  });
+});
+
+describe("config validation", () => {
+  /** Every issue of parsing `input` as `path: message`, with the default messages. */
+  function issues(schema: v.GenericSchema, input: unknown): string[] {
+    const result = v.safeParse(schema, input, { message: defaultMessage });
+    return (result.issues ?? []).map(
+      (i) => `${(i.path ?? []).map((p) => String(p.key)).join(".")}: ${i.message}`,
+    );
+  }
+  const pair = v.strictObject({ low: v.number(), high: v.number(), label: v.optional(v.string()) });
+  const ordered = withCrossCheck(pair, (p) =>
+    p.high > p.low ? [] : [{ path: ["high"], message: `must be above low (${p.low})` }],
+  );
+
+  it("says a missing key is required, an unknown key unknown, and what a mistyped value should be", () => {
+    assert.deepEqual(issues(pair, { low: 1 }), ["high: is required"]);
+    assert.deepEqual(issues(pair, { low: 1, high: 2, hihg: 3 }), ["hihg: is not a known key"]);
+    assert.deepEqual(issues(pair, { low: "1", high: 2 }), ['low: must be a number, got "1"']);
+    assert.deepEqual(issues(pair, { low: 1, high: 2, label: 3 }), ["label: must be text, got 3"]);
+    assert.deepEqual(issues(pair, "low"), [': must be a mapping of keys to values, got "low"']);
+  });
+
+  it("keeps a schema's own message over the default", () => {
+    assert.deepEqual(issues(pinnedImage, 5), [": must be an image reference"]);
+  });
+
+  it("runs a cross-check on a clean parse and reports each problem at its key", () => {
+    assert.deepEqual(issues(ordered, { low: 1, high: 2 }), []);
+    assert.deepEqual(issues(ordered, { low: 3, high: 2 }), ["high: must be above low (3)"]);
+    const nested = v.strictObject({ range: ordered });
+    assert.deepEqual(issues(nested, { range: { low: 3, high: 2 } }), ["range.high: must be above low (3)"]);
+  });
+
+  it("skips the cross-check while a field is invalid", () => {
+    assert.deepEqual(issues(ordered, { low: 3, high: "2" }), ['high: must be a number, got "2"']);
+  });
+
+  it("finds service addresses outside the subnet or taken twice", () => {
+    const services = { a: { ip: "172.20.0.10" }, b: { ip: "172.20.0.10" }, c: { ip: "172.20.1.5" } };
+    assert.deepEqual(serviceAddressProblems(services, "172.20.0.0/24"), [
+      { path: ["services", "b", "ip"], message: "172.20.0.10 is already the address of a" },
+      { path: ["services", "c", "ip"], message: "172.20.1.5 is not a usable host address in 172.20.0.0/24" },
+    ]);
+    assert.deepEqual(serviceAddressProblems({ a: { ip: "172.20.0.1" } }, "172.20.0.0/24"), [
+      { path: ["services", "a", "ip"], message: "172.20.0.1 is not a usable host address in 172.20.0.0/24" },
+    ]);
   });
 });
 

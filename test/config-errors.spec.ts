@@ -124,13 +124,19 @@ describe("config errors stop the program before any resource", () => {
       "a missing service",
       "production",
       (v) => delete mail(v).services.usermgmt,
-      /onprem-infra:mail\.services\.usermgmt: Invalid input: expected object, received undefined/,
+      /onprem-infra:mail\.services\.usermgmt: is required/,
+    ],
+    [
+      "a value of the wrong type",
+      "production",
+      (v) => (mail(v).relay.host = 587 as unknown as string),
+      /onprem-infra:mail\.relay\.host: must be text, got 587/,
     ],
     [
       "an unknown key",
       "staging",
       (v) => (mail(v).servics = {}),
-      /onprem-infra:mail: Unrecognized key: "servics"/,
+      /onprem-infra:mail\.servics: is not a known key/,
     ],
     [
       "an environment that is not the stack",

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as v from "valibot";
 import { MailserverStack, MailserverStackArgs } from "../components/mail/MailserverStack";
 import { MAIL_SERVICES, mailConfigSchema, MailConfig } from "../components/mail/schema";
 import { criticalPath, estimatedSecondsToHealthy, startWaves } from "../components/common/startup";
@@ -17,7 +18,7 @@ const COMMAND = "command:local:Command";
 const FACTS = { project: "onprem-infra", environment: "production", owner: "kuma8088" };
 
 function mailConfig(stack: "production" | "staging"): MailConfig {
-  return mailConfigSchema.parse(readStackValues(stack)["onprem-infra:mail"]);
+  return v.parse(mailConfigSchema, readStackValues(stack)["onprem-infra:mail"]);
 }
 
 function args(stack: "production" | "staging", over: Partial<MailserverStackArgs> = {}): MailserverStackArgs {

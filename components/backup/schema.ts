@@ -4,8 +4,9 @@
  * existing resources to adopt. Cross-checks (thresholds, prefixes, import ids against names) run
  * here, so a bad stack file fails before any resource is registered.
  */
-import { z } from "zod";
+import * as v from "valibot";
 import { COMMON_TAG_KEYS } from "../common/labels";
+import { Problem, withCrossCheck } from "../common/schema";
 import {
   ARCHIVE_STORAGE_CLASSES,
   archiveProblems,
@@ -20,29 +21,32 @@ import {
 } from "./policies";
 
 /** A bucket name S3 accepts. */
-export const s3BucketName = z.string().superRefine((name, ctx) => {
-  const problem = s3BucketNameProblem(name);
-  if (problem) {
-    ctx.addIssue({ code: "custom", message: `"${name}" is not a valid S3 bucket name: ${problem}` });
-  }
-});
+export const s3BucketName = v.pipe(
+  v.string("must be an S3 bucket name"),
+  v.check(
+    (name) => s3BucketNameProblem(name) === undefined,
+    (issue) => `"${issue.input}" is not a valid S3 bucket name: ${s3BucketNameProblem(issue.input)}`,
+  ),
+);
 
 const days = (min: number, max: number) =>
-  z
-    .number({ message: "must be a number of days" })
-    .int("must be a whole number of days")
-    .min(min, `must be between ${min} and ${max} days`)
-    .max(max, `must be between ${min} and ${max} days`);
+  v.pipe(
+    v.number("must be a number of days"),
+    v.integer("must be a whole number of days"),
+    v.minValue(min, `must be between ${min} and ${max} days`),
+    v.maxValue(max, `must be between ${min} and ${max} days`),
+  );
 
 /** A key prefix of long-lived backups, e.g. `weekly/`. */
-const keyPrefix = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*\/$/, "must be a key prefix like weekly/");
+const keyPrefix = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*\/$/, "must be a key prefix like weekly/"),
+);
 
 /** A positive amount of money. */
-const threshold = z.number({ message: "must be an amount" }).positive("must be a positive amount");
+const threshold = v.pipe(v.number("must be an amount"), v.gtValue(0, "must be a positive amount"));
 
-const nonEmptyName = z.string().min(1, "must not be empty");
+const nonEmptyName = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
 /** Characters AWS allows in tag keys and values. */
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -67,127 +71,139 @@ export function tagProblem(key: string, value: string): string | undefined {
   return undefined;
 }
 
-const importId = z.string().min(1, "must not be empty");
+const importId = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
-export const backupConfigSchema = z
-  .strictObject({
-    /** The backup bucket's globally unique name. */
-    bucketName: s3BucketName,
-    /** Default Object Lock retention (COMPLIANCE mode), in days. */
-    retentionDays: days(1, 3650).default(30),
-    /** Days after which `daily/` objects expire. */
-    dailyExpirationDays: days(1, 365).default(7),
-    /** Long-lived prefixes that move to a colder storage class. */
-    archivePrefixes: z
-      .array(keyPrefix)
-      .min(1, "must list at least one prefix")
-      .default(["weekly/", "monthly/"]),
-    /** Days after which the long-lived prefixes move to `archiveStorageClass`. */
-    archiveAfterDays: days(1, 3650).default(30),
-    archiveStorageClass: z.enum(ARCHIVE_STORAGE_CLASSES).default("GLACIER_IR"),
-    /** Days after which an incomplete multipart upload is aborted. */
-    abortIncompleteUploadDays: days(1, 365).default(7),
-    /** A customer-managed KMS key in the bucket's region; AES256 when absent. */
-    kmsKeyArn: z
-      .string()
-      .regex(
+const backupFields = v.strictObject({
+  /** The backup bucket's globally unique name. */
+  bucketName: s3BucketName,
+  /** Default Object Lock retention (COMPLIANCE mode), in days. */
+  retentionDays: v.optional(days(1, 3650), 30),
+  /** Days after which `daily/` objects expire. */
+  dailyExpirationDays: v.optional(days(1, 365), 7),
+  /** Long-lived prefixes that move to a colder storage class. */
+  archivePrefixes: v.optional(
+    v.pipe(v.array(keyPrefix), v.minLength(1, "must list at least one prefix")),
+    () => ["weekly/", "monthly/"],
+  ),
+  /** Days after which the long-lived prefixes move to `archiveStorageClass`. */
+  archiveAfterDays: v.optional(days(1, 3650), 30),
+  archiveStorageClass: v.optional(
+    v.picklist(ARCHIVE_STORAGE_CLASSES, `must be one of ${ARCHIVE_STORAGE_CLASSES.join(", ")}`),
+    "GLACIER_IR",
+  ),
+  /** Days after which an incomplete multipart upload is aborted. */
+  abortIncompleteUploadDays: v.optional(days(1, 365), 7),
+  /** A customer-managed KMS key in the bucket's region; AES256 when absent. */
+  kmsKeyArn: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
         /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/,
         "must be a KMS key ARN like arn:aws:kms:ap-northeast-1:123456789012:key/<uuid>",
-      )
-      .optional(),
-    /**
-     * Whether this stack creates the cost alarms, their SNS topic and its key. `EstimatedCharges`
-     * is account-wide, so only one stack per AWS account (production) creates them; the alarm
-     * settings below are then required, and a stack with `costAlarms: false` must leave them out.
-     */
-    costAlarms: z.boolean({ message: "must be true or false" }).default(true),
-    /** The administrator who receives the cost alarms. */
-    alarmEmail: z.email({ message: "must be an email address" }).optional(),
-    /** Estimated monthly S3 charges that raise the warning alarm. */
-    warningThreshold: threshold.optional(),
-    /** Estimated monthly S3 charges that raise the critical alarm. */
-    criticalThreshold: threshold.optional(),
-    /** Currency of the billing metric; USD when absent. */
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, "must be a three-letter currency code like USD")
-      .optional(),
-    /** Physical names, when they must match existing resources; otherwise derived from bucketName. */
-    names: z
-      .strictObject({
-        user: nonEmptyName.optional(),
-        userPolicy: nonEmptyName.optional(),
-        uploaderRole: nonEmptyName.optional(),
-        uploaderPolicy: nonEmptyName.optional(),
-        restoreRole: nonEmptyName.optional(),
-        restorePolicy: nonEmptyName.optional(),
-        topic: nonEmptyName.optional(),
-        warningAlarm: nonEmptyName.optional(),
-        criticalAlarm: nonEmptyName.optional(),
-      })
-      .default({}),
-    /** Extra tags on every backup resource, beyond the common ones. */
-    tags: z.record(z.string(), z.string()).default({}),
-    /** Ids of existing resources to adopt instead of creating them (README, "Backups"). */
-    importIds: z
-      .strictObject(
-        Object.fromEntries(IMPORT_ID_KEYS.map((k) => [k, importId.optional()])) as Record<
-          (typeof IMPORT_ID_KEYS)[number],
-          z.ZodOptional<typeof importId>
-        >,
-      )
-      .default({}),
-  })
-  .superRefine((backup, ctx) => {
-    for (const [key, value] of Object.entries(backup.tags)) {
-      const problem = tagProblem(key, value);
-      if (problem) {
-        ctx.addIssue({ code: "custom", path: ["tags", key], message: problem });
-      }
-    }
-    for (const problem of costAlarmProblems(backup)) {
-      ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
-    }
-    if (
-      backup.warningThreshold !== undefined &&
-      backup.criticalThreshold !== undefined &&
-      backup.warningThreshold > 0 &&
-      backup.criticalThreshold > 0 &&
-      backup.criticalThreshold <= backup.warningThreshold
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["criticalThreshold"],
-        message: `must be greater than warningThreshold (${backup.warningThreshold})`,
-      });
-    }
-    for (const problem of archiveProblems(backup)) {
-      ctx.addIssue({ code: "custom", path: problem.path, message: problem.message });
-    }
-    if (s3BucketNameProblem(backup.bucketName) !== undefined) {
-      return; // already reported; the derived names would only repeat it
-    }
-    const names = resolveBackupNames(backup.bucketName, backup.names);
-    // Without cost alarms their names are never used (and setting one is reported above).
-    const unused: readonly string[] = backup.costAlarms ? [] : COST_ALARM_NAME_KEYS;
-    for (const problem of nameProblems(names).filter((p) => !unused.includes(p.key))) {
-      const explicit = backup.names[problem.key] !== undefined;
-      ctx.addIssue({
-        code: "custom",
-        path: explicit ? ["names", problem.key] : ["bucketName"],
-        message: explicit
-          ? problem.message
-          : `gives the derived name ${problem.key} ${problem.message} (or set names.${problem.key})`,
-      });
-    }
-    // Empty ids are reported by their own schema, alarm ids without alarms above.
-    const ignored: readonly string[] = backup.costAlarms ? [] : COST_ALARM_IMPORT_KEYS;
-    const ids = Object.fromEntries(
-      Object.entries(backup.importIds).filter(([key, id]) => id !== "" && !ignored.includes(key)),
-    );
-    for (const problem of importIdProblems(backup.bucketName, names, ids)) {
-      ctx.addIssue({ code: "custom", path: ["importIds", problem.key], message: problem.message });
-    }
-  });
+      ),
+    ),
+  ),
+  /**
+   * Whether this stack creates the cost alarms, their SNS topic and its key. `EstimatedCharges`
+   * is account-wide, so only one stack per AWS account (production) creates them; the alarm
+   * settings below are then required, and a stack with `costAlarms: false` must leave them out.
+   */
+  costAlarms: v.optional(v.boolean("must be true or false"), true),
+  /** The administrator who receives the cost alarms. */
+  alarmEmail: v.optional(v.pipe(v.string(), v.email("must be an email address"))),
+  /** Estimated monthly S3 charges that raise the warning alarm. */
+  warningThreshold: v.optional(threshold),
+  /** Estimated monthly S3 charges that raise the critical alarm. */
+  criticalThreshold: v.optional(threshold),
+  /** Currency of the billing metric; USD when absent. */
+  currency: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, "must be a three-letter currency code like USD")),
+  ),
+  /** Physical names, when they must match existing resources; otherwise derived from bucketName. */
+  names: v.optional(
+    v.strictObject({
+      user: v.optional(nonEmptyName),
+      userPolicy: v.optional(nonEmptyName),
+      uploaderRole: v.optional(nonEmptyName),
+      uploaderPolicy: v.optional(nonEmptyName),
+      restoreRole: v.optional(nonEmptyName),
+      restorePolicy: v.optional(nonEmptyName),
+      topic: v.optional(nonEmptyName),
+      warningAlarm: v.optional(nonEmptyName),
+      criticalAlarm: v.optional(nonEmptyName),
+    }),
+    () => ({}),
+  ),
+  /** Extra tags on every backup resource, beyond the common ones. */
+  tags: v.optional(v.record(v.string(), v.string("must be text")), () => ({})),
+  /** Ids of existing resources to adopt instead of creating them (README, "Backups"). */
+  importIds: v.optional(
+    v.strictObject(
+      Object.fromEntries(IMPORT_ID_KEYS.map((k) => [k, v.optional(importId)])) as Record<
+        (typeof IMPORT_ID_KEYS)[number],
+        v.OptionalSchema<typeof importId, undefined>
+      >,
+    ),
+    () => ({}),
+  ),
+});
 
-export type BackupConfig = z.infer<typeof backupConfigSchema>;
+/** The backup settings as the cross-checks read them (defaults applied). */
+type BackupSettings = v.InferOutput<typeof backupFields>;
+
+/**
+ * Cross-checks of the backup settings: extra tags, the cost-alarm settings as a whole, the
+ * thresholds' order, the archive rules, the physical names (given or derived from the bucket
+ * name) and the import ids against those names.
+ */
+function backupProblems(backup: BackupSettings): Problem[] {
+  const problems: Problem[] = [];
+  for (const [key, value] of Object.entries(backup.tags)) {
+    const problem = tagProblem(key, value);
+    if (problem) {
+      problems.push({ path: ["tags", key], message: problem });
+    }
+  }
+  problems.push(...costAlarmProblems(backup));
+  if (
+    backup.warningThreshold !== undefined &&
+    backup.criticalThreshold !== undefined &&
+    backup.warningThreshold > 0 &&
+    backup.criticalThreshold > 0 &&
+    backup.criticalThreshold <= backup.warningThreshold
+  ) {
+    problems.push({
+      path: ["criticalThreshold"],
+      message: `must be greater than warningThreshold (${backup.warningThreshold})`,
+    });
+  }
+  problems.push(...archiveProblems(backup));
+  if (s3BucketNameProblem(backup.bucketName) !== undefined) {
+    return problems; // already reported; the derived names would only repeat it
+  }
+  const names = resolveBackupNames(backup.bucketName, backup.names);
+  // Without cost alarms their names are never used (and setting one is reported above).
+  const unused: readonly string[] = backup.costAlarms ? [] : COST_ALARM_NAME_KEYS;
+  for (const problem of nameProblems(names).filter((p) => !unused.includes(p.key))) {
+    const explicit = backup.names[problem.key] !== undefined;
+    problems.push({
+      path: explicit ? ["names", problem.key] : ["bucketName"],
+      message: explicit
+        ? problem.message
+        : `gives the derived name ${problem.key} ${problem.message} (or set names.${problem.key})`,
+    });
+  }
+  // Empty ids are reported by their own schema, alarm ids without alarms above.
+  const ignored: readonly string[] = backup.costAlarms ? [] : COST_ALARM_IMPORT_KEYS;
+  const ids = Object.fromEntries(
+    Object.entries(backup.importIds).filter(([key, id]) => id !== "" && !ignored.includes(key)),
+  );
+  for (const problem of importIdProblems(backup.bucketName, names, ids)) {
+    problems.push({ path: ["importIds", problem.key], message: problem.message });
+  }
+  return problems;
+}
+
+export const backupConfigSchema = withCrossCheck(backupFields, backupProblems);
+
+export type BackupConfig = v.InferOutput<typeof backupConfigSchema>;

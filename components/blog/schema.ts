@@ -3,19 +3,18 @@
  * the WordPress sites. What every blog stack shares (health checks, needs, rendered config) lives
  * in `services.ts`.
  */
-import { z } from "zod";
+import * as v from "valibot";
 import { DB_IDENTIFIER } from "../common/mariadb";
 import {
   absolutePath,
   containerPrefix,
-  checkServiceAddresses,
-  cpus,
+  withCrossCheck,
   hostname,
-  ipv4,
-  memory,
   parseImageRef,
   pinnedImage,
-  publishedPort,
+  Problem,
+  runtimeSettings,
+  serviceAddressProblems,
   serviceSettings,
   subnet,
   versionTag,
@@ -33,7 +32,10 @@ export const SITE_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 export const DOCUMENT_ROOT = /^[a-z0-9][a-z0-9._-]*(?:\/[a-z0-9][a-z0-9._-]*)*$/;
 
 /** Redis's own size syntax for `--maxmemory`: `512mb`, `1gb`. */
-const redisSize = z.string().regex(/^[1-9][0-9]*(mb|gb)$/, "must be a Redis size like 512mb");
+const redisSize = v.pipe(
+  v.string("must be a Redis size like 512mb"),
+  v.regex(/^[1-9][0-9]*(mb|gb)$/, "must be a Redis size like 512mb"),
+);
 
 /** Redis size in MiB. */
 export function redisSizeToMb(size: string): number {
@@ -45,47 +47,54 @@ export function redisSizeToMb(size: string): number {
 }
 
 /** The WordPress PHP-FPM image, built from `components/blog/wordpress/Dockerfile`. */
-export const wordpressSettings = z.strictObject({
-  build: z.strictObject({
+export const wordpressSettings = v.strictObject({
+  build: v.strictObject({
     /** The official base image the Dockerfile builds on: pinned, PHP 8.2 FPM. */
-    baseImage: pinnedImage.refine((ref) => {
-      const { repository, tag } = parseImageRef(ref);
-      return repository === "wordpress" && tag !== undefined && /php8\.2-fpm/.test(tag);
-    }, "must be an official wordpress:<version>-php8.2-fpm tag"),
+    baseImage: v.pipe(
+      pinnedImage,
+      v.check((ref) => {
+        const { repository, tag } = parseImageRef(ref);
+        return repository === "wordpress" && tag !== undefined && /php8\.2-fpm/.test(tag);
+      }, "must be an official wordpress:<version>-php8.2-fpm tag"),
+    ),
     /** The tag the image is built as; bump it for the monthly rebuild. */
     version: versionTag,
   }),
-  cpus,
-  memory,
-  memoryReservation: memory.optional(),
-  ip: ipv4,
-  ports: z.array(publishedPort).max(0, "PHP-FPM is never published; nginx is the way in").default([]),
+  ...runtimeSettings,
+  ports: v.optional(
+    v.pipe(runtimeSettings.ports.wrapped, v.maxLength(0, "PHP-FPM is never published; nginx is the way in")),
+    () => [],
+  ),
 });
 
-export const redisSettings = serviceSettings.extend({
+export const redisSettings = v.strictObject({
+  ...serviceSettings.entries,
   /** `--maxmemory`: at most the container's memory limit. */
   maxMemory: redisSize,
 });
 
-export const siteSchema = z.strictObject({
+export const siteSchema = v.strictObject({
   /** Short name: `kuma8088`, `fx-trader-life`. */
-  name: z
-    .string()
-    .regex(SITE_NAME, "must be 2-40 lower-case letters, digits and dashes, starting with a letter"),
+  name: v.pipe(
+    v.string(),
+    v.regex(SITE_NAME, "must be 2-40 lower-case letters, digits and dashes, starting with a letter"),
+  ),
   /** The primary public hostname. */
   domain: hostname,
   /** Further hostnames served by the same site (www., old names). */
-  aliases: z.array(hostname).default([]),
+  aliases: v.optional(v.array(hostname), () => []),
   /** The site's directory below the sites directory (`<hdd>/wordpress`, `/var/www/html` inside). */
-  documentRoot: z
-    .string()
-    .regex(DOCUMENT_ROOT, "must be a relative directory like kuma8088 or fx/blog (lower-case, no ..)"),
+  documentRoot: v.pipe(
+    v.string(),
+    v.regex(DOCUMENT_ROOT, "must be a relative directory like kuma8088 or fx/blog (lower-case, no ..)"),
+  ),
   /** The site's database; its user has the same name. */
-  database: z
-    .string()
-    .regex(DB_IDENTIFIER, "must be a MariaDB name: a letter, then letters, digits or _ (at most 64)"),
+  database: v.pipe(
+    v.string(),
+    v.regex(DB_IDENTIFIER, "must be a MariaDB name: a letter, then letters, digits or _ (at most 64)"),
+  ),
 });
-export type BlogSite = z.infer<typeof siteSchema>;
+export type BlogSite = v.InferOutput<typeof siteSchema>;
 
 /** Every public hostname of a site, primary first. */
 export function siteHostnames(site: Pick<BlogSite, "domain" | "aliases">): string[] {
@@ -139,15 +148,95 @@ export function siteConflicts(
   return problems;
 }
 
-export const blogConfigSchema = z
-  .strictObject({
+/** The parts of the blog config its cross-checks read. */
+interface BlogCheckInput {
+  subnet: string;
+  services: Record<BlogService, { ip: string; memory: string; memoryReservation?: string }> & {
+    redis: { maxMemory: string; memory: string };
+  };
+  sites: BlogSite[];
+}
+
+/**
+ * Cross-checks of one blog config: addresses inside the subnet and unique, reservations within
+ * limits, Redis within its container, and no two sites sharing a name, a database, a hostname or
+ * a document root. Each problem names the later of two clashing keys.
+ */
+export function blogProblems(blog: BlogCheckInput): Problem[] {
+  const problems = serviceAddressProblems(blog.services, blog.subnet);
+  for (const svc of BLOG_SERVICES) {
+    const s = blog.services[svc];
+    if (s.memoryReservation !== undefined && memoryToMb(s.memoryReservation) > memoryToMb(s.memory)) {
+      problems.push({
+        path: ["services", svc, "memoryReservation"],
+        message: `${s.memoryReservation} is more than the memory limit ${s.memory}`,
+      });
+    }
+  }
+  const redis = blog.services.redis;
+  if (redisSizeToMb(redis.maxMemory) > memoryToMb(redis.memory)) {
+    problems.push({
+      path: ["services", "redis", "maxMemory"],
+      message: `${redis.maxMemory} is more than the container's memory limit ${redis.memory}`,
+    });
+  }
+  const names = new Map<string, number>();
+  const databases = new Map<string, number>();
+  const hosts = new Map<string, string>();
+  blog.sites.forEach((site, i) => {
+    const seenName = names.get(site.name);
+    if (seenName !== undefined) {
+      problems.push({
+        path: ["sites", i, "name"],
+        message: `${site.name} is already the name of sites[${seenName}]`,
+      });
+    }
+    names.set(site.name, i);
+    const seenDb = databases.get(site.database.toLowerCase());
+    if (seenDb !== undefined) {
+      problems.push({
+        path: ["sites", i, "database"],
+        message: `${site.database} is already the database of sites[${seenDb}]`,
+      });
+    }
+    databases.set(site.database.toLowerCase(), i);
+    siteHostnames(site).forEach((host, j) => {
+      const key = j === 0 ? "domain" : `aliases[${j - 1}]`;
+      const seen = hosts.get(host);
+      if (seen !== undefined) {
+        problems.push({
+          path: j === 0 ? ["sites", i, "domain"] : ["sites", i, "aliases", j - 1],
+          message: `${host} is already used by blog.${seen}`,
+        });
+      } else {
+        hosts.set(host, `sites[${i}].${key}`);
+      }
+    });
+    for (let k = 0; k < i; k++) {
+      const other = blog.sites[k];
+      if (nests(site.documentRoot, other.documentRoot)) {
+        problems.push({
+          path: ["sites", i, "documentRoot"],
+          message:
+            site.documentRoot === other.documentRoot
+              ? `${site.documentRoot} is already the document root of sites[${k}] (${other.name})`
+              : `${site.documentRoot} and the document root ${other.documentRoot} of sites[${k}] (${other.name}) lie inside one another`,
+        });
+      }
+    }
+  });
+  return problems;
+}
+
+export const blogConfigSchema = withCrossCheck(
+  v.strictObject({
     /** Container name prefix: `blog` (production), `blog-staging` (staging). */
     containerPrefix,
     /** The stack's private bridge network. */
     subnet,
     /** Host data roots: the database and Redis on the SSD, site files on the HDD. */
-    dataPaths: z.strictObject({ ssd: absolutePath, hdd: absolutePath }),
-    services: z.strictObject({
+    dataPaths: v.strictObject({ ssd: absolutePath, hdd: absolutePath }),
+    services: v.strictObject({
       mariadb: serviceSettings,
       redis: redisSettings,
       wordpress: wordpressSettings,
@@ -155,77 +244,9 @@ export const blogConfigSchema = z
       cloudflared: serviceSettings,
     }),
     /** The WordPress sites: one entry each. */
-    sites: z.array(siteSchema).min(1, "must list at least one site"),
-  })
-  .superRefine((blog, ctx) => {
-    checkServiceAddresses(blog.services, blog.subnet, ctx, ["services"]);
-    for (const svc of BLOG_SERVICES) {
-      const s = blog.services[svc];
-      if (s.memoryReservation !== undefined && memoryToMb(s.memoryReservation) > memoryToMb(s.memory)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["services", svc, "memoryReservation"],
-          message: `${s.memoryReservation} is more than the memory limit ${s.memory}`,
-        });
-      }
-    }
-    const redis = blog.services.redis;
-    if (redisSizeToMb(redis.maxMemory) > memoryToMb(redis.memory)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["services", "redis", "maxMemory"],
-        message: `${redis.maxMemory} is more than the container's memory limit ${redis.memory}`,
-      });
-    }
-    const names = new Map<string, number>();
-    const databases = new Map<string, number>();
-    const hosts = new Map<string, string>();
-    blog.sites.forEach((site, i) => {
-      const seenName = names.get(site.name);
-      if (seenName !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["sites", i, "name"],
-          message: `${site.name} is already the name of sites[${seenName}]`,
-        });
-      }
-      names.set(site.name, i);
-      const seenDb = databases.get(site.database.toLowerCase());
-      if (seenDb !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["sites", i, "database"],
-          message: `${site.database} is already the database of sites[${seenDb}]`,
-        });
-      }
-      databases.set(site.database.toLowerCase(), i);
-      siteHostnames(site).forEach((host, j) => {
-        const key = j === 0 ? "domain" : `aliases[${j - 1}]`;
-        const seen = hosts.get(host);
-        if (seen !== undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: j === 0 ? ["sites", i, "domain"] : ["sites", i, "aliases", j - 1],
-            message: `${host} is already used by blog.${seen}`,
-          });
-        } else {
-          hosts.set(host, `sites[${i}].${key}`);
-        }
-      });
-      for (let k = 0; k < i; k++) {
-        const other = blog.sites[k];
-        if (nests(site.documentRoot, other.documentRoot)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["sites", i, "documentRoot"],
-            message:
-              site.documentRoot === other.documentRoot
-                ? `${site.documentRoot} is already the document root of sites[${k}] (${other.name})`
-                : `${site.documentRoot} and the document root ${other.documentRoot} of sites[${k}] (${other.name}) lie inside one another`,
-          });
-        }
-      }
-    });
-  });
+    sites: v.pipe(v.array(siteSchema), v.minLength(1, "must list at least one site")),
+  }),
+  blogProblems,
+);
 
-export type BlogConfig = z.infer<typeof blogConfigSchema>;
+export type BlogConfig = v.InferOutput<typeof blogConfigSchema>;

@@ -3,8 +3,67 @@
  * ports. The component schemas (`components/<area>/schema.ts`) compose these; `config.ts` reads
  * the stack file and validates it against them before any resource is registered.
  */
-import { z } from "zod";
+import * as v from "valibot";
 import { MEMORY_PATTERN } from "./units";
+
+/** A problem a cross-check found: the key path below the object it checked, and what is wrong. */
+export interface Problem {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * `schema`, then `check` over what it parsed, each problem reported at its own key. The check
+ * stays silent while a field is invalid: that field's message says why, and the cross-check
+ * would only guess.
+ */
+export function withCrossCheck<const S extends v.GenericSchema>(
+  schema: S,
+  check: (value: v.InferOutput<S>) => Problem[],
+) {
+  return v.pipe(
+    schema,
+    v.rawCheck<v.InferOutput<S>>(({ dataset, addIssue }) => {
+      if (!dataset.typed) {
+        return;
+      }
+      for (const problem of check(dataset.value)) {
+        const [first, ...rest] = problem.path.map((key): v.IssuePathItem => ({
+          type: "unknown",
+          origin: "value",
+          input: undefined,
+          key,
+          value: undefined,
+        }));
+        addIssue({ message: problem.message, path: first === undefined ? undefined : [first, ...rest] });
+      }
+    }),
+  );
+}
+
+/** How `defaultMessage` names the types valibot expects. */
+const EXPECTED: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  boolean: "true or false",
+  Object: "a mapping of keys to values",
+  Array: "a list",
+};
+
+/**
+ * The message of an issue whose schema names none: a missing key is required, an unknown key is
+ * not known, anything else says what was expected and what came.
+ */
+export function defaultMessage(issue: v.BaseIssue<unknown>): string {
+  if (issue.kind === "schema" && issue.input === undefined) {
+    return "is required";
+  }
+  if (issue.type === "strict_object" && issue.expected === "never") {
+    return "is not a known key";
+  }
+  const expected = issue.expected ?? "";
+  return `must be ${EXPECTED[expected] ?? (expected || "valid")}, got ${issue.received}`;
+}
 
 /** `host`, `host/path`, `host:port/path` + optional `:tag` and/or `@sha256:` digest. */
 const IMAGE_PATTERN =
@@ -23,88 +82,112 @@ export function parseImageRef(ref: string): { repository: string; tag?: string; 
 }
 
 /** An image reference pinned to an explicit tag other than `latest`, or to a digest. */
-export const pinnedImage = z
-  .string()
-  .regex(IMAGE_PATTERN, "must be an image reference like nginx:1.26-alpine")
-  .refine((ref) => {
+export const pinnedImage = v.pipe(
+  v.string("must be an image reference"),
+  v.regex(IMAGE_PATTERN, "must be an image reference like nginx:1.26-alpine"),
+  v.check((ref) => {
     const { tag, digest } = parseImageRef(ref);
     return digest !== undefined || (tag !== undefined && tag !== "latest");
-  }, "must be pinned to a version tag (not latest) or a sha256 digest");
+  }, "must be pinned to a version tag (not latest) or a sha256 digest"),
+);
 
 /** A version tag for images this program builds: `1.4.2`, `2026.11.0`, never `latest`. */
-export const versionTag = z
-  .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag")
-  .refine((t) => t !== "latest", "must be a pinned version, not latest");
+export const versionTag = v.pipe(
+  v.string("must be a Docker tag"),
+  v.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag"),
+  v.check((t) => t !== "latest", "must be a pinned version, not latest"),
+);
 
-export const ipv4 = z.ipv4({ message: "must be an IPv4 address" });
+export const ipv4 = v.pipe(v.string("must be an IPv4 address"), v.ipv4("must be an IPv4 address"));
 
 /** A stack's container name prefix (`mailserver`, `blog-staging`): names its containers, network and volumes. */
-export const containerPrefix = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "must be lower-case letters, digits and dashes");
+export const containerPrefix = v.pipe(
+  v.string("must be lower-case letters, digits and dashes"),
+  v.regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, "must be lower-case letters, digits and dashes"),
+);
 
 /** A host address to bind a published port to: a specific address, never all interfaces. */
-export const bindAddress = ipv4.refine((ip) => ip !== "0.0.0.0", "must be a specific address, not 0.0.0.0");
+export const bindAddress = v.pipe(
+  ipv4,
+  v.check((ip) => ip !== "0.0.0.0", "must be a specific address, not 0.0.0.0"),
+);
 
-export const port = z
-  .number({ message: "must be a port number" })
-  .int("must be a whole number")
-  .min(1, "must be between 1 and 65535")
-  .max(65535, "must be between 1 and 65535");
+export const port = v.pipe(
+  v.number("must be a port number"),
+  v.integer("must be a whole number"),
+  v.minValue(1, "must be between 1 and 65535"),
+  v.maxValue(65535, "must be between 1 and 65535"),
+);
+
+/** An IPv4 address and prefix length: `172.20.0.0/24`. */
+const CIDR_V4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\/(?:3[0-2]|[12]?[0-9])$/;
 
 /** A /16 to /29 private IPv4 subnet in CIDR form, e.g. `172.20.0.0/24`. */
-export const subnet = z
-  .cidrv4({ message: "must be an IPv4 subnet like 172.20.0.0/24" })
-  .refine((cidr) => {
+export const subnet = v.pipe(
+  v.string("must be an IPv4 subnet like 172.20.0.0/24"),
+  v.regex(CIDR_V4, "must be an IPv4 subnet like 172.20.0.0/24"),
+  v.check((cidr) => {
     const [ip, bits] = cidr.split("/");
     return ipToInt(ip) === (ipToInt(ip) & maskBits(Number(bits))) >>> 0;
-  }, "must name the network address (host bits zero)")
-  .refine((cidr) => {
+  }, "must name the network address (host bits zero)"),
+  v.check((cidr) => {
     const bits = Number(cidr.split("/")[1]);
     return bits >= 16 && bits <= 29;
-  }, "must be between /16 and /29");
+  }, "must be between /16 and /29"),
+);
 
-export const cpus = z
-  .number({ message: "must be a number of CPUs" })
-  .positive("must be a positive number")
-  .max(64);
+export const cpus = v.pipe(
+  v.number("must be a number of CPUs"),
+  v.gtValue(0, "must be a positive number"),
+  v.maxValue(64, "must be at most 64"),
+);
 
-export const memory = z.string().regex(MEMORY_PATTERN, "must be a size like 512M or 2G");
+export const memory = v.pipe(
+  v.string("must be a size like 512M or 2G"),
+  v.regex(MEMORY_PATTERN, "must be a size like 512M or 2G"),
+);
 
-export const absolutePath = z
-  .string()
-  .regex(/^\/[^\s]*$/, "must be an absolute path without spaces")
-  .refine((p) => !p.split("/").includes(".."), "must not contain ..");
+export const absolutePath = v.pipe(
+  v.string("must be an absolute path"),
+  v.regex(/^\/[^\s]*$/, "must be an absolute path without spaces"),
+  v.check((p) => !p.split("/").includes(".."), "must not contain .."),
+);
 
-export const hostname = z
-  .string()
-  .max(253)
-  .regex(
+export const hostname = v.pipe(
+  v.string("must be a DNS name"),
+  v.regex(
     /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
     "must be a lower-case DNS name like mail.example.com",
-  );
+  ),
+);
 
-export const isoDate = z.iso.date({ message: "must be a date like 2026-11-01" });
+export const isoDate = v.pipe(
+  v.string("must be a date like 2026-11-01"),
+  v.isoDate("must be a date like 2026-11-01"),
+);
 
 /** A published port: host port -> container port, bound to one host address. */
-export const publishedPort = z.strictObject({
+export const publishedPort = v.strictObject({
   host: port,
   container: port,
   bind: bindAddress,
-  protocol: z.enum(["tcp", "udp"]).optional(),
+  protocol: v.optional(v.picklist(["tcp", "udp"], "must be tcp or udp")),
 });
+export type PublishedPort = v.InferOutput<typeof publishedPort>;
 
-/** Common shape of one service's per-stack settings. */
-export const serviceSettings = z.strictObject({
-  image: pinnedImage,
+/** The per-stack settings every service has: limits, its fixed address, its published ports. */
+export const runtimeSettings = {
   cpus,
   memory,
-  memoryReservation: memory.optional(),
+  memoryReservation: v.optional(memory),
   ip: ipv4,
-  ports: z.array(publishedPort).default([]),
-});
-export type ServiceSettings = z.infer<typeof serviceSettings>;
+  ports: v.optional(v.array(publishedPort, "must be a list of ports"), () => []),
+};
+
+/** Common shape of one service's per-stack settings. */
+export const serviceSettings = v.strictObject({ image: pinnedImage, ...runtimeSettings });
+export type ServiceSettings = v.InferOutput<typeof serviceSettings>;
 
 export function ipToInt(ip: string): number {
   return ip.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
@@ -134,33 +217,23 @@ export function gatewayOf(cidr: string): string {
 
 /**
  * Cross-checks a map of services on one network: every fixed address inside the subnet and
- * unique, and no two published ports on the same host address and port.
+ * unique. Problems are reported at `services.<name>.ip`.
  */
-export function checkServiceAddresses(
-  services: Record<string, { ip: string }>,
-  net: string,
-  ctx: z.RefinementCtx,
-  pathPrefix: (string | number)[],
-): void {
+export function serviceAddressProblems(services: Record<string, { ip: string }>, net: string): Problem[] {
+  const problems: Problem[] = [];
   const seenIp = new Map<string, string>();
   for (const [name, svc] of Object.entries(services)) {
+    const path = ["services", name, "ip"];
     if (!isUsableHostIn(svc.ip, net)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [...pathPrefix, name, "ip"],
-        message: `${svc.ip} is not a usable host address in ${net}`,
-      });
+      problems.push({ path, message: `${svc.ip} is not a usable host address in ${net}` });
     }
     const other = seenIp.get(svc.ip);
     if (other) {
-      ctx.addIssue({
-        code: "custom",
-        path: [...pathPrefix, name, "ip"],
-        message: `${svc.ip} is already the address of ${other}`,
-      });
+      problems.push({ path, message: `${svc.ip} is already the address of ${other}` });
     }
     seenIp.set(svc.ip, name);
   }
+  return problems;
 }
 
 /** A published host port, for the estate-wide check that no two services share one. */
@@ -173,7 +246,7 @@ export interface HostPortClaim {
 
 /** Claims of every published port of a service map, keyed by their config path. */
 export function portClaims(
-  services: Record<string, { ports: z.infer<typeof publishedPort>[] }>,
+  services: Record<string, { ports: PublishedPort[] }>,
   keyPrefix: string,
 ): HostPortClaim[] {
   return Object.entries(services).flatMap(([name, svc]) =>

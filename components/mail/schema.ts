@@ -3,16 +3,15 @@
  * staging. What every mail stack shares (roles, health checks, needs, environment) lives in
  * `services.ts`.
  */
-import { z } from "zod";
+import * as v from "valibot";
 import {
   absolutePath,
   containerPrefix,
-  checkServiceAddresses,
-  cpus,
+  withCrossCheck,
   hostname,
-  ipv4,
-  memory,
-  publishedPort,
+  Problem,
+  runtimeSettings,
+  serviceAddressProblems,
   serviceSettings,
   subnet,
   versionTag,
@@ -36,30 +35,42 @@ export type MailService = (typeof MAIL_SERVICES)[number];
 export const BUILT_MAIL_SERVICES = ["mailserver-api", "usermgmt"] as const;
 
 /** A service built on the host from a build context (its multi-stage Dockerfile lives there). */
-export const builtServiceSettings = z.strictObject({
-  build: z.strictObject({
+export const builtServiceSettings = v.strictObject({
+  build: v.strictObject({
     /** Absolute path of the build context on the machine running Pulumi. */
     context: absolutePath,
     /** Dockerfile path relative to the context. */
-    dockerfile: z.string().min(1).default("Dockerfile"),
+    dockerfile: v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty")), "Dockerfile"),
     /** The tag the image is built as: a pinned version, never latest. */
     version: versionTag,
   }),
-  cpus,
-  memory,
-  memoryReservation: memory.optional(),
-  ip: ipv4,
-  ports: z.array(publishedPort).default([]),
+  ...runtimeSettings,
 });
-export type BuiltServiceSettings = z.infer<typeof builtServiceSettings>;
+export type BuiltServiceSettings = v.InferOutput<typeof builtServiceSettings>;
 
 /** The outbound relay: `[host]:port`. */
-const relayHost = z
-  .string()
-  .regex(/^\[[A-Za-z0-9.-]+\]:[0-9]{1,5}$/, "must look like [smtp.sendgrid.net]:587");
+const relayHost = v.pipe(
+  v.string(),
+  v.regex(/^\[[A-Za-z0-9.-]+\]:[0-9]{1,5}$/, "must look like [smtp.sendgrid.net]:587"),
+);
 
-export const mailConfigSchema = z
-  .strictObject({
+/** Addresses inside the subnet and unique; each mail domain once. */
+function mailProblems(mail: {
+  subnet: string;
+  domains: string[];
+  services: Record<string, { ip: string }>;
+}): Problem[] {
+  const problems = serviceAddressProblems(mail.services, mail.subnet);
+  mail.domains.forEach((d, i) => {
+    if (mail.domains.indexOf(d) !== i) {
+      problems.push({ path: ["domains", i], message: `${d} is listed twice` });
+    }
+  });
+  return problems;
+}
+
+export const mailConfigSchema = withCrossCheck(
+  v.strictObject({
     /** Container name prefix: `mailserver` (production), `mailserver-staging` (staging). */
     containerPrefix,
     /** The stack's private bridge network. */
@@ -67,20 +78,20 @@ export const mailConfigSchema = z
     /** Postfix's and Dovecot's own name (`myhostname`). */
     mailHostname: hostname,
     /** The mail domains this server accepts and sends for. */
-    domains: z.array(hostname).min(1, "must list at least one mail domain"),
+    domains: v.pipe(v.array(hostname), v.minLength(1, "must list at least one mail domain")),
     /** Host directory with the Tailscale TLS certificates, mounted read-only. */
     tlsCertDir: absolutePath,
     /** File name (without .crt/.key) of the certificate in `tlsCertDir`. */
     tlsCertName: hostname,
     /** Host data roots: database on the SSD, mail/rspamd/clamav on the HDD. */
-    dataPaths: z.strictObject({ ssd: absolutePath, hdd: absolutePath }),
+    dataPaths: v.strictObject({ ssd: absolutePath, hdd: absolutePath }),
     /** Outbound relay; staging uses an unusable one. */
-    relay: z.strictObject({
+    relay: v.strictObject({
       host: relayHost,
       /** Send with the SendGrid API key as SMTP credentials. */
-      authenticated: z.boolean(),
+      authenticated: v.boolean("must be true or false"),
     }),
-    services: z.strictObject({
+    services: v.strictObject({
       mariadb: serviceSettings,
       dovecot: serviceSettings,
       clamav: serviceSettings,
@@ -91,16 +102,8 @@ export const mailConfigSchema = z
       usermgmt: builtServiceSettings,
       nginx: serviceSettings,
     }),
-  })
-  .superRefine((mail, ctx) => {
-    checkServiceAddresses(mail.services, mail.subnet, ctx, ["services"]);
-    const domains = new Set<string>();
-    mail.domains.forEach((d, i) => {
-      if (domains.has(d)) {
-        ctx.addIssue({ code: "custom", path: ["domains", i], message: `${d} is listed twice` });
-      }
-      domains.add(d);
-    });
-  });
+  }),
+  mailProblems,
+);
 
-export type MailConfig = z.infer<typeof mailConfigSchema>;
+export type MailConfig = v.InferOutput<typeof mailConfigSchema>;

@@ -3,7 +3,7 @@
  * secret the stamp is its keeper, so bumping it generates a new value on the next `pulumi up`;
  * for an external one it records when `pulumi config set --secret` last set it.
  */
-import { z } from "zod";
+import * as v from "valibot";
 import { isoDate } from "../common/schema";
 import { SECRET_INVENTORY } from "./inventory";
 
@@ -12,14 +12,17 @@ const fixedStamps = Object.fromEntries(SECRET_INVENTORY.map((s) => [s.id, isoDat
   typeof isoDate
 >;
 
-export const rotationsSchema = z.strictObject({
+export const rotationsSchema = v.strictObject({
   ...fixedStamps,
   /** Only stacks whose relay authenticates hold a SendGrid key. */
-  sendgridApiKey: isoDate.optional(),
+  sendgridApiKey: v.optional(isoDate),
   /** Per-site database passwords: `default` for every site, or a site's own stamp by its name. */
-  siteDbPasswords: z.record(z.string(), isoDate).refine((m) => "default" in m, "must have a default stamp"),
+  siteDbPasswords: v.pipe(
+    v.record(v.string(), isoDate),
+    v.check((m) => "default" in m, "must have a default stamp"),
+  ),
 });
-export type RotationsConfig = z.infer<typeof rotationsSchema>;
+export type RotationsConfig = v.InferOutput<typeof rotationsSchema>;
 
 /** Every stamp by inventory id, sites included (`siteDbPassword.<site>`). */
 export function rotationStamps(rotations: RotationsConfig, sites: readonly string[]): Record<string, string> {

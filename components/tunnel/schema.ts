@@ -4,54 +4,57 @@
  * cross-checks between the blog, the tunnel and the mail stack that `config.ts` runs over the
  * whole stack config (shared hostnames, zones, mail domains, staging isolation, subnets).
  */
-import { z } from "zod";
+import * as v from "valibot";
 import { BlogConfig, siteHostnames } from "../blog/schema";
-import { hostname, ipToInt } from "../common/schema";
+import { hostname, ipToInt, Problem } from "../common/schema";
 import { zoneFor } from "./ingress";
 
 /** A Cloudflare account or zone id: 32 hex digits. */
-export const cloudflareId = z
-  .string()
-  .regex(/^[0-9a-f]{32}$/, "must be a Cloudflare id (32 lower-case hex digits)");
+export const cloudflareId = v.pipe(
+  v.string(),
+  v.regex(/^[0-9a-f]{32}$/, "must be a Cloudflare id (32 lower-case hex digits)"),
+);
 
 /** A tunnel or Worker name: lower-case letters, digits and dashes. */
-const resourceName = z
-  .string()
-  .regex(
+const resourceName = v.pipe(
+  v.string(),
+  v.regex(
     /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
     "must be lower-case letters, digits and dashes (at most 63)",
-  );
+  ),
+);
 
-export const tunnelConfigSchema = z.strictObject({
+export const tunnelConfigSchema = v.strictObject({
   /** The Cloudflare account holding the tunnel and the Worker. */
   accountId: cloudflareId,
   /** The tunnel's name in Cloudflare: one per stack (`onprem-production`, `onprem-staging`). */
   name: resourceName,
   /** The DNS zones the public hostnames live in: zone name -> zone id. */
-  zones: z
-    .record(hostname, cloudflareId)
-    .refine((z) => Object.keys(z).length > 0, "must list at least one zone"),
+  zones: v.pipe(
+    v.record(hostname, cloudflareId),
+    v.check((zones) => Object.keys(zones).length > 0, "must list at least one zone"),
+  ),
   /** Webmail's public hostname (the mail stack's nginx). */
   webmailHostname: hostname,
   /** The mail API's public hostname (mailserver-api), which the Email Worker posts to. */
   mailApiHostname: hostname,
   /** Inbound mail: Email Routing -> the Worker -> the mail API through the tunnel. */
-  email: z.strictObject({
+  email: v.strictObject({
     /** The Email Worker's script name: one per stack. */
     workerName: resourceName,
     /** The mail API path the Worker posts each message to. */
-    deliveryPath: z
-      .string()
-      .regex(/^\/[A-Za-z0-9/_.-]*$/, "must be an absolute URL path like /inbound")
-      .default("/inbound"),
+    deliveryPath: v.optional(
+      v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9/_.-]*$/, "must be an absolute URL path like /inbound")),
+      "/inbound",
+    ),
     /** Mail domains (each a zone of `zones`) whose every address goes to the Worker (zone catch-all). */
-    catchAll: z.array(hostname).default([]),
+    catchAll: v.optional(v.array(hostname), () => []),
     /** Single addresses routed to the Worker by their own rule (for domains without a catch-all). */
-    addresses: z.array(z.email({ message: "must be an email address" })).default([]),
+    addresses: v.optional(v.array(v.pipe(v.string(), v.email("must be an email address"))), () => []),
   }),
 });
 
-export type TunnelConfig = z.infer<typeof tunnelConfigSchema>;
+export type TunnelConfig = v.InferOutput<typeof tunnelConfigSchema>;
 
 /** Whether a name carries the stack name as one of its dash-separated words (`staging-blog`, `webmail-staging`). */
 export function carriesStack(name: string, stack: string): boolean {
@@ -85,9 +88,9 @@ export interface EdgeConfig {
  * configured zone; inbound mail routed for exactly the mail domains; separate subnets; and,
  * outside production, names and hostnames that can never touch production's.
  */
-export function checkEdge(cfg: EdgeConfig, ctx: z.RefinementCtx): void {
-  const issue = (path: (string | number)[], message: string) =>
-    ctx.addIssue({ code: "custom", path, message });
+export function edgeProblems(cfg: EdgeConfig): Problem[] {
+  const problems: Problem[] = [];
+  const issue = (path: (string | number)[], message: string) => problems.push({ path, message });
   const { blog, tunnel, mail } = cfg;
   const production = cfg.environment === "production";
 
@@ -184,4 +187,5 @@ export function checkEdge(cfg: EdgeConfig, ctx: z.RefinementCtx): void {
       }
     }
   }
+  return problems;
 }
