@@ -73,6 +73,7 @@ export function tagProblem(key: string, value: string): string | undefined {
 
 const importId = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
+/** Every key of the backup section, with its default; `backupConfigSchema` adds the cross-checks. */
 const backupFields = v.strictObject({
   /** The backup bucket's globally unique name. */
   bucketName: s3BucketName,

@@ -8,16 +8,17 @@ import { DB_IDENTIFIER } from "../common/mariadb";
 import {
   absolutePath,
   containerPrefix,
-  withCrossCheck,
   hostname,
   parseImageRef,
   pinnedImage,
   Problem,
+  publishedPort,
   runtimeSettings,
   serviceAddressProblems,
   serviceSettings,
   subnet,
   versionTag,
+  withCrossCheck,
 } from "../common/schema";
 import { memoryToMb } from "../common/units";
 
@@ -62,7 +63,7 @@ export const wordpressSettings = v.strictObject({
   }),
   ...runtimeSettings,
   ports: v.optional(
-    v.pipe(runtimeSettings.ports.wrapped, v.maxLength(0, "PHP-FPM is never published; nginx is the way in")),
+    v.pipe(v.array(publishedPort), v.maxLength(0, "PHP-FPM is never published; nginx is the way in")),
     () => [],
   ),
 });

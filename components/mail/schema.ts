@@ -7,7 +7,6 @@ import * as v from "valibot";
 import {
   absolutePath,
   containerPrefix,
-  withCrossCheck,
   hostname,
   Problem,
   runtimeSettings,
@@ -15,6 +14,7 @@ import {
   serviceSettings,
   subnet,
   versionTag,
+  withCrossCheck,
 } from "../common/schema";
 
 /** The nine mail services, in ESTATE.md's order. */
