@@ -151,14 +151,20 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     problems.push("aws:region: is required (the backups live in ap-northeast-1)");
   }
 
-  // SendGrid credentials exist only where the relay authenticates (never in staging).
+  // SendGrid credentials exist only where the relay authenticates (never in staging). When
+  // relay.authenticated is missing or not a boolean, the schema has said so, and whether the key
+  // belongs here is unknown: nothing more is reported about it.
   const rawRelay = (own.mail as { relay?: { authenticated?: unknown } } | undefined)?.relay?.authenticated;
-  const relayAuthenticated = typeof rawRelay === "boolean" ? rawRelay : true;
+  const relayKnown = typeof rawRelay === "boolean";
+  const relayAuthenticated = rawRelay === true;
   const secrets: StackConfig["secrets"] = { cloudflareApiToken: pulumi.secret("") };
   for (const key of EXTERNAL_SECRET_KEYS) {
     const fullKey = `${PROJECT}:${key}`;
     const value = raw.values[fullKey];
     const command = `pulumi config set --secret ${fullKey} <value> --stack ${stack}`;
+    if (key === "sendgridApiKey" && !relayKnown) {
+      continue;
+    }
     const wanted = key !== "sendgridApiKey" || relayAuthenticated;
     if (!wanted) {
       if (value !== undefined) {

@@ -210,6 +210,17 @@ describe("config errors stop the program before any resource", () => {
     );
   });
 
+  it("says nothing of the SendGrid key while relay.authenticated itself is invalid", async () => {
+    for (const stack of ["production", "staging"] as const) {
+      const message = await expectConfigError(
+        stack,
+        (v) => ((mail(v).relay as Record<string, unknown>).authenticated = "nope"),
+        /onprem-infra:mail\.relay\.authenticated: must be true or false/,
+      );
+      assert.equal(message.split("\n").length, 2, message);
+    }
+  });
+
   it("reports every problem at once, in one message", async () => {
     const message = await expectConfigError(
       "production",
