@@ -8,6 +8,7 @@ import {
   defaultMessage,
   findPortClash,
   gatewayOf,
+  isoDate,
   isUsableHostIn,
   parseImageRef,
   pinnedImage,
@@ -123,6 +124,15 @@ describe("config building blocks", () => {
     }
     for (const ref of bad) {
       assert.ok(!v.is(pinnedImage, ref), ref);
+    }
+  });
+
+  it("accepts only dates of the calendar", () => {
+    for (const ok of ["2026-11-01", "2028-02-29", "2026-12-31"]) {
+      assert.ok(v.is(isoDate, ok), ok);
+    }
+    for (const bad of ["2026-13-01", "2026-02-29", "2026-02-30", "2026-04-31", "2026-1-01", "01.11.2026"]) {
+      assert.ok(!v.is(isoDate, bad), bad);
     }
   });
 

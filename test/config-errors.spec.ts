@@ -169,6 +169,12 @@ describe("config errors stop the program before any resource", () => {
       (v) => ((v["onprem-infra:rotations"] as Record<string, string>).mailDbRootPassword = "2026-13-01"),
       /onprem-infra:rotations\.mailDbRootPassword: must be a date like 2026-11-01/,
     ],
+    [
+      "a rotation stamp that is no day of the calendar",
+      "staging",
+      (v) => ((v["onprem-infra:rotations"] as Record<string, string>).tunnelSecret = "2026-02-30"),
+      /onprem-infra:rotations\.tunnelSecret: 2026-02-30 is not a day of the calendar/,
+    ],
   ];
   for (const [what, stack, edit, expected] of cases) {
     it(`rejects ${what} (${stack})`, async () => {

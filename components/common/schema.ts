@@ -162,9 +162,17 @@ export const hostname = v.pipe(
   ),
 );
 
+/** A calendar date, `YYYY-MM-DD`: one that exists (no 2026-02-30, which `Date` would roll over). */
 export const isoDate = v.pipe(
   v.string("must be a date like 2026-11-01"),
   v.isoDate("must be a date like 2026-11-01"),
+  v.check(
+    (d) => {
+      const time = Date.parse(`${d}T00:00:00Z`);
+      return Number.isNaN(time) || new Date(time).toISOString().startsWith(d); // NaN: the format is at fault
+    },
+    (issue) => `${issue.input} is not a day of the calendar`,
+  ),
 );
 
 /** A published port: host port -> container port, bound to one host address. */
