@@ -182,11 +182,11 @@ async function main(): Promise<number> {
   const { values: opts } = parseArgs({
     args: process.argv.slice(2),
     options: {
-      repeat: { type: "string", default: "5" },
+      repeat: { type: "string", default: "7" },
       "skip-test": { type: "boolean", default: false },
     },
   });
-  const n = Math.max(1, Number(opts.repeat) || 5);
+  const n = Math.max(1, Number(opts.repeat) || 7);
   const node = process.execPath;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const load = () =>
