@@ -15,6 +15,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isStackName, STACKS } from "../test/harness/constants";
@@ -92,6 +93,13 @@ async function main(argv: string[]): Promise<number> {
     spawned = spawnPolicyPack(undefined, abort.signal);
   } catch (e) {
     spawned = e instanceof Error ? e : new Error(String(e)); // e.g. not installed: the report says so
+  }
+  // The pack's start is the plan's critical path and this process's evaluation is not (it ends
+  // a second or more before the pack serves), so this process yields the CPU to it.
+  try {
+    os.setPriority(os.constants.priority.PRIORITY_LOW);
+  } catch {
+    // not permitted here: the plan only takes a little longer
   }
   const { checkConfig, evaluateStack } = await import("./lib/evaluate");
   const { diagramTitle, mermaidDiagram } = await import("./lib/diagram");
