@@ -149,21 +149,31 @@ export function siteConflicts(
   return problems;
 }
 
-/** The parts of the blog config its cross-checks read. */
-interface BlogCheckInput {
-  subnet: string;
-  services: Record<BlogService, { ip: string; memory: string; memoryReservation?: string }> & {
-    redis: { maxMemory: string; memory: string };
-  };
-  sites: BlogSite[];
-}
+/** Every key of the blog section; `blogConfigSchema` adds the cross-checks. */
+const blogFields = v.strictObject({
+  /** Container name prefix: `blog` (production), `blog-staging` (staging). */
+  containerPrefix,
+  /** The stack's private bridge network. */
+  subnet,
+  /** Host data roots: the database and Redis on the SSD, site files on the HDD. */
+  dataPaths: v.strictObject({ ssd: absolutePath, hdd: absolutePath }),
+  services: v.strictObject({
+    mariadb: serviceSettings,
+    redis: redisSettings,
+    wordpress: wordpressSettings,
+    nginx: serviceSettings,
+    cloudflared: serviceSettings,
+  }),
+  /** The WordPress sites: one entry each. */
+  sites: v.pipe(v.array(siteSchema), v.minLength(1, "must list at least one site")),
+});
 
 /**
  * Cross-checks of one blog config: addresses inside the subnet and unique, reservations within
  * limits, Redis within its container, and no two sites sharing a name, a database, a hostname or
  * a document root. Each problem names the later of two clashing keys.
  */
-export function blogProblems(blog: BlogCheckInput): Problem[] {
+export function blogProblems(blog: v.InferOutput<typeof blogFields>): Problem[] {
   const problems = serviceAddressProblems(blog.services, blog.subnet);
   for (const svc of BLOG_SERVICES) {
     const s = blog.services[svc];
@@ -229,25 +239,6 @@ export function blogProblems(blog: BlogCheckInput): Problem[] {
   return problems;
 }
 
-export const blogConfigSchema = withCrossCheck(
-  v.strictObject({
-    /** Container name prefix: `blog` (production), `blog-staging` (staging). */
-    containerPrefix,
-    /** The stack's private bridge network. */
-    subnet,
-    /** Host data roots: the database and Redis on the SSD, site files on the HDD. */
-    dataPaths: v.strictObject({ ssd: absolutePath, hdd: absolutePath }),
-    services: v.strictObject({
-      mariadb: serviceSettings,
-      redis: redisSettings,
-      wordpress: wordpressSettings,
-      nginx: serviceSettings,
-      cloudflared: serviceSettings,
-    }),
-    /** The WordPress sites: one entry each. */
-    sites: v.pipe(v.array(siteSchema), v.minLength(1, "must list at least one site")),
-  }),
-  blogProblems,
-);
+export const blogConfigSchema = withCrossCheck(blogFields, blogProblems);
 
 export type BlogConfig = v.InferOutput<typeof blogConfigSchema>;

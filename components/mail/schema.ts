@@ -54,12 +54,43 @@ const relayHost = v.pipe(
   v.regex(/^\[[A-Za-z0-9.-]+\]:[0-9]{1,5}$/, "must look like [smtp.sendgrid.net]:587"),
 );
 
+/** Every key of the mail section; `mailConfigSchema` adds the cross-checks. */
+const mailFields = v.strictObject({
+  /** Container name prefix: `mailserver` (production), `mailserver-staging` (staging). */
+  containerPrefix,
+  /** The stack's private bridge network. */
+  subnet,
+  /** Postfix's and Dovecot's own name (`myhostname`). */
+  mailHostname: hostname,
+  /** The mail domains this server accepts and sends for. */
+  domains: v.pipe(v.array(hostname), v.minLength(1, "must list at least one mail domain")),
+  /** Host directory with the Tailscale TLS certificates, mounted read-only. */
+  tlsCertDir: absolutePath,
+  /** File name (without .crt/.key) of the certificate in `tlsCertDir`. */
+  tlsCertName: hostname,
+  /** Host data roots: database on the SSD, mail/rspamd/clamav on the HDD. */
+  dataPaths: v.strictObject({ ssd: absolutePath, hdd: absolutePath }),
+  /** Outbound relay; staging uses an unusable one. */
+  relay: v.strictObject({
+    host: relayHost,
+    /** Send with the SendGrid API key as SMTP credentials. */
+    authenticated: v.boolean("must be true or false"),
+  }),
+  services: v.strictObject({
+    mariadb: serviceSettings,
+    dovecot: serviceSettings,
+    clamav: serviceSettings,
+    rspamd: serviceSettings,
+    postfix: serviceSettings,
+    roundcube: serviceSettings,
+    "mailserver-api": builtServiceSettings,
+    usermgmt: builtServiceSettings,
+    nginx: serviceSettings,
+  }),
+});
+
 /** Addresses inside the subnet and unique; each mail domain once. */
-function mailProblems(mail: {
-  subnet: string;
-  domains: string[];
-  services: Record<string, { ip: string }>;
-}): Problem[] {
+function mailProblems(mail: v.InferOutput<typeof mailFields>): Problem[] {
   const problems = serviceAddressProblems(mail.services, mail.subnet);
   mail.domains.forEach((d, i) => {
     if (mail.domains.indexOf(d) !== i) {
@@ -69,41 +100,6 @@ function mailProblems(mail: {
   return problems;
 }
 
-export const mailConfigSchema = withCrossCheck(
-  v.strictObject({
-    /** Container name prefix: `mailserver` (production), `mailserver-staging` (staging). */
-    containerPrefix,
-    /** The stack's private bridge network. */
-    subnet,
-    /** Postfix's and Dovecot's own name (`myhostname`). */
-    mailHostname: hostname,
-    /** The mail domains this server accepts and sends for. */
-    domains: v.pipe(v.array(hostname), v.minLength(1, "must list at least one mail domain")),
-    /** Host directory with the Tailscale TLS certificates, mounted read-only. */
-    tlsCertDir: absolutePath,
-    /** File name (without .crt/.key) of the certificate in `tlsCertDir`. */
-    tlsCertName: hostname,
-    /** Host data roots: database on the SSD, mail/rspamd/clamav on the HDD. */
-    dataPaths: v.strictObject({ ssd: absolutePath, hdd: absolutePath }),
-    /** Outbound relay; staging uses an unusable one. */
-    relay: v.strictObject({
-      host: relayHost,
-      /** Send with the SendGrid API key as SMTP credentials. */
-      authenticated: v.boolean("must be true or false"),
-    }),
-    services: v.strictObject({
-      mariadb: serviceSettings,
-      dovecot: serviceSettings,
-      clamav: serviceSettings,
-      rspamd: serviceSettings,
-      postfix: serviceSettings,
-      roundcube: serviceSettings,
-      "mailserver-api": builtServiceSettings,
-      usermgmt: builtServiceSettings,
-      nginx: serviceSettings,
-    }),
-  }),
-  mailProblems,
-);
+export const mailConfigSchema = withCrossCheck(mailFields, mailProblems);
 
 export type MailConfig = v.InferOutput<typeof mailConfigSchema>;
