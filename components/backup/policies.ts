@@ -260,19 +260,21 @@ export function lifecycleRules(args: LifecycleArgs): LifecycleRule[] {
   return rules;
 }
 
-/** Overridable physical names (to match the resources an import adopts). */
-export interface BackupNameOverrides {
-  user?: string;
-  userPolicy?: string;
-  uploaderRole?: string;
-  uploaderPolicy?: string;
-  restoreRole?: string;
-  restorePolicy?: string;
-  topic?: string;
-  warningAlarm?: string;
-  criticalAlarm?: string;
-}
-export type BackupNames = Required<BackupNameOverrides>;
+/** The resources whose physical names may be set (to match the resources an import adopts). */
+export const NAME_KEYS = [
+  "user",
+  "userPolicy",
+  "uploaderRole",
+  "uploaderPolicy",
+  "restoreRole",
+  "restorePolicy",
+  "topic",
+  "warningAlarm",
+  "criticalAlarm",
+] as const;
+export type BackupNames = Record<(typeof NAME_KEYS)[number], string>;
+/** Overridable physical names; the rest are derived from the bucket name. */
+export type BackupNameOverrides = Partial<BackupNames>;
 
 /** The physical names: overrides where given, otherwise derived from the bucket name. */
 export function resolveBackupNames(bucketName: string, overrides: BackupNameOverrides = {}): BackupNames {
@@ -334,28 +336,7 @@ export function nameProblems(names: BackupNames): { key: keyof BackupNames; mess
   return problems;
 }
 
-/** Ids of existing resources to adopt (`import`), per resource of the component. */
-export interface BackupImportIds {
-  bucket?: string;
-  versioning?: string;
-  objectLock?: string;
-  encryption?: string;
-  publicAccessBlock?: string;
-  bucketPolicy?: string;
-  lifecycle?: string;
-  user?: string;
-  userPolicy?: string;
-  uploaderRole?: string;
-  uploaderPolicy?: string;
-  restoreRole?: string;
-  restorePolicy?: string;
-  topicKey?: string;
-  topic?: string;
-  subscription?: string;
-  warningAlarm?: string;
-  criticalAlarm?: string;
-}
-
+/** The resources of the component that can adopt an existing one (`import`). */
 export const IMPORT_ID_KEYS = [
   "bucket",
   "versioning",
@@ -375,7 +356,9 @@ export const IMPORT_ID_KEYS = [
   "subscription",
   "warningAlarm",
   "criticalAlarm",
-] as const satisfies readonly (keyof BackupImportIds)[];
+] as const;
+/** Ids of existing resources to adopt, per resource of the component. */
+export type BackupImportIds = Partial<Record<(typeof IMPORT_ID_KEYS)[number], string>>;
 
 const KMS_KEY_ID =
   /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

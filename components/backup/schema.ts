@@ -14,6 +14,7 @@ import {
   COST_ALARM_NAME_KEYS,
   costAlarmProblems,
   IMPORT_ID_KEYS,
+  NAME_KEYS,
   importIdProblems,
   nameProblems,
   resolveBackupNames,
@@ -46,7 +47,14 @@ const keyPrefix = v.pipe(
 /** A positive amount of money. */
 const threshold = v.pipe(v.number("must be an amount"), v.gtValue(0, "must be a positive amount"));
 
-const nonEmptyName = v.pipe(v.string(), v.minLength(1, "must not be empty"));
+const optionalText = v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty")));
+
+/** An object of optional, non-empty texts under exactly `keys`. */
+function textsUnder<const K extends string>(keys: readonly K[]) {
+  return v.strictObject(
+    Object.fromEntries(keys.map((k) => [k, optionalText])) as Record<K, typeof optionalText>,
+  );
+}
 
 /** Characters AWS allows in tag keys and values. */
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -70,8 +78,6 @@ export function tagProblem(key: string, value: string): string | undefined {
   }
   return undefined;
 }
-
-const importId = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
 /** Every key of the backup section, with its default; `backupConfigSchema` adds the cross-checks. */
 const backupFields = v.strictObject({
@@ -121,32 +127,11 @@ const backupFields = v.strictObject({
     v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, "must be a three-letter currency code like USD")),
   ),
   /** Physical names, when they must match existing resources; otherwise derived from bucketName. */
-  names: v.optional(
-    v.strictObject({
-      user: v.optional(nonEmptyName),
-      userPolicy: v.optional(nonEmptyName),
-      uploaderRole: v.optional(nonEmptyName),
-      uploaderPolicy: v.optional(nonEmptyName),
-      restoreRole: v.optional(nonEmptyName),
-      restorePolicy: v.optional(nonEmptyName),
-      topic: v.optional(nonEmptyName),
-      warningAlarm: v.optional(nonEmptyName),
-      criticalAlarm: v.optional(nonEmptyName),
-    }),
-    () => ({}),
-  ),
+  names: v.optional(textsUnder(NAME_KEYS), () => ({})),
   /** Extra tags on every backup resource, beyond the common ones. */
   tags: v.optional(v.record(v.string(), v.string("must be text")), () => ({})),
   /** Ids of existing resources to adopt instead of creating them (README, "Backups"). */
-  importIds: v.optional(
-    v.strictObject(
-      Object.fromEntries(IMPORT_ID_KEYS.map((k) => [k, v.optional(importId)])) as Record<
-        (typeof IMPORT_ID_KEYS)[number],
-        v.OptionalSchema<typeof importId, undefined>
-      >,
-    ),
-    () => ({}),
-  ),
+  importIds: v.optional(textsUnder(IMPORT_ID_KEYS), () => ({})),
 });
 
 /** The backup settings as the cross-checks read them (defaults applied). */
