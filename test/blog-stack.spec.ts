@@ -7,16 +7,17 @@ import { strict as assert } from "node:assert";
 import { BLOG_SERVICES } from "../components/blog/schema";
 import { Capture, CapturedResource, fakeValue } from "./harness/engine";
 import { readStackValues, runStack, StackOutputs } from "./harness/stack";
-
-const CONTAINER = "docker:index/container:Container";
-const COMMAND = "command:local:Command";
-const DNS = "cloudflare:index/dnsRecord:DnsRecord";
-const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
-const CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
-const WORKER = "cloudflare:index/workersScript:WorkersScript";
-const CATCH_ALL = "cloudflare:index/emailRoutingCatchAll:EmailRoutingCatchAll";
-const RULE = "cloudflare:index/emailRoutingRule:EmailRoutingRule";
-const PASSWORD = "random:index/randomPassword:RandomPassword";
+import {
+  CATCH_ALL,
+  COMMAND,
+  CONTAINER,
+  DNS,
+  RANDOM_PASSWORD as PASSWORD,
+  RULE,
+  TUNNEL,
+  TUNNEL_CONFIG as CONFIG,
+  WORKER,
+} from "./harness/types";
 
 interface SiteCfg {
   name: string;

@@ -14,13 +14,8 @@ import { renderRootSql, renderUserSql } from "../components/common/mariadb";
 import { memoryToMb } from "../components/common/units";
 import { capture, Capture, CapturedResource } from "./harness/engine";
 import { readStackValues } from "./harness/stack";
+import { COMMAND, CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME } from "./harness/types";
 
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const IMAGE = "docker:index/image:Image";
-const VOLUME = "docker:index/volume:Volume";
-const NETWORK = "docker:index/network:Network";
-const COMMAND = "command:local:Command";
 const COMPONENT = "onprem:blog:BlogStack";
 
 const MAIL_NETWORK = "mailserver-network";
@@ -115,11 +110,7 @@ describe("BlogStack (production)", () => {
 
   it("registers one component with exactly its children", () => {
     assert.equal(component.name, "blog");
-    const counts: Record<string, number> = {};
-    for (const r of cap.childrenOf(component)) {
-      counts[r.type] = (counts[r.type] ?? 0) + 1;
-    }
-    assert.deepEqual(counts, {
+    assert.deepEqual(cap.childTypeCounts(component), {
       [NETWORK]: 1,
       // data dirs, root SQL, and per site its database and its files
       [COMMAND]: 2 + 2 * siteCount,

@@ -17,13 +17,7 @@ import {
   stackServices,
 } from "../components/common/stack";
 import { capture, Capture, CapturedResource, resolve } from "./harness/engine";
-
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const IMAGE = "docker:index/image:Image";
-const VOLUME = "docker:index/volume:Volume";
-const NETWORK = "docker:index/network:Network";
-const COMMAND = "command:local:Command";
+import { COMMAND, CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME } from "./harness/types";
 
 const FACTS = { project: "onprem-infra", environment: "staging", owner: "kuma8088" };
 const labels = stackLabels(FACTS, "demo");

@@ -7,13 +7,7 @@ import { criticalPath, estimatedSecondsToHealthy, startWaves } from "../componen
 import { MAIL_HEALTHCHECKS } from "../components/mail/services";
 import { capture, Capture, CapturedResource } from "./harness/engine";
 import { readStackValues } from "./harness/stack";
-
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-const IMAGE = "docker:index/image:Image";
-const VOLUME = "docker:index/volume:Volume";
-const NETWORK = "docker:index/network:Network";
-const COMMAND = "command:local:Command";
+import { COMMAND, CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME } from "./harness/types";
 
 const FACTS = { project: "onprem-infra", environment: "production", owner: "kuma8088" };
 
@@ -61,11 +55,7 @@ describe("MailserverStack (production)", () => {
   it("registers one component with exactly its children", () => {
     const [component] = cap.ofType("onprem:mail:MailserverStack");
     assert.equal(component.name, "mail");
-    const counts: Record<string, number> = {};
-    for (const r of cap.childrenOf(component)) {
-      counts[r.type] = (counts[r.type] ?? 0) + 1;
-    }
-    assert.deepEqual(counts, {
+    assert.deepEqual(cap.childTypeCounts(component), {
       [NETWORK]: 1,
       [COMMAND]: 4, // data dirs, root, two users
       [VOLUME]: 5,

@@ -25,6 +25,7 @@ import { containerNeeds, containers, maskedInputs, SECRET } from "../scripts/lib
 import type { Plan } from "../scripts/lib/plan";
 import type { CapturedResource } from "./harness/engine";
 import { ROOT, runStack, SECRET_PLACEHOLDERS, StackRun } from "./harness/stack";
+import { CONTAINER } from "./harness/types";
 
 interface Spawned {
   code: number;
@@ -84,8 +85,6 @@ function fake(
     state: {},
   };
 }
-
-const CONTAINER = "docker:index/container:Container";
 
 describe("plan: model", () => {
   it("derives a container's needs through non-container resources, not through other containers", () => {

@@ -16,8 +16,8 @@ import {
   StackRun,
   STACKS,
 } from "./harness/stack";
+import { RANDOM_PASSWORD } from "./harness/types";
 
-const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 describe("secrets inventory", () => {

@@ -19,13 +19,8 @@ import {
 } from "../components/tunnel/ingress";
 import { Tunnel, TunnelArgs } from "../components/tunnel/Tunnel";
 import { capture, Capture, CapturedResource } from "./harness/engine";
+import { CATCH_ALL, DNS, RULE, TUNNEL, TUNNEL_CONFIG as CONFIG, WORKER } from "./harness/types";
 
-const TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
-const CONFIG = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
-const DNS = "cloudflare:index/dnsRecord:DnsRecord";
-const WORKER = "cloudflare:index/workersScript:WorkersScript";
-const CATCH_ALL = "cloudflare:index/emailRoutingCatchAll:EmailRoutingCatchAll";
-const RULE = "cloudflare:index/emailRoutingRule:EmailRoutingRule";
 const COMPONENT = "onprem:tunnel:Tunnel";
 
 const ACCOUNT = "5d1f0c3b8a2e4f6d9b7c1a0e3f5d7b9c";
@@ -140,11 +135,13 @@ describe("Tunnel (production shape)", () => {
 
   it("registers one component with exactly its children", () => {
     assert.equal(component.name, "tunnel");
-    const counts: Record<string, number> = {};
-    for (const r of cap.childrenOf(component)) {
-      counts[r.type] = (counts[r.type] ?? 0) + 1;
-    }
-    assert.deepEqual(counts, { [TUNNEL]: 1, [CONFIG]: 1, [DNS]: 6, [WORKER]: 1, [CATCH_ALL]: 2 });
+    assert.deepEqual(cap.childTypeCounts(component), {
+      [TUNNEL]: 1,
+      [CONFIG]: 1,
+      [DNS]: 6,
+      [WORKER]: 1,
+      [CATCH_ALL]: 2,
+    });
     assert.equal(cap.resources.length, 1 + 1 + 1 + 6 + 1 + 2);
   });
 

@@ -346,6 +346,15 @@ export class Capture {
     return this.resources.filter((r) => r.parent === parent.urn);
   }
 
+  /** How many direct children of a resource there are of each type. */
+  childTypeCounts(parent: CapturedResource): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.childrenOf(parent)) {
+      counts[r.type] = (counts[r.type] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   /** Names of the resources a resource depends on (its `dependencies`), sorted. */
   dependencyNames(resource: CapturedResource): string[] {
     return resource.dependencies.map((urn) => this.byUrn(urn).name).sort();
