@@ -112,15 +112,14 @@ describe("BlogStack (production)", () => {
     assert.equal(component.name, "blog");
     assert.deepEqual(cap.childTypeCounts(component), {
       [NETWORK]: 1,
-      // data dirs, root SQL, and per site its database and its files
-      [COMMAND]: 2 + 2 * siteCount,
-      [VOLUME]: 3,
+      // root SQL, and per site its database and its files
+      [COMMAND]: 1 + 2 * siteCount,
       [REMOTE_IMAGE]: 4,
       [IMAGE]: 1,
       [CONTAINER]: 5,
     });
     // The component, the fake tunnel config and the children: nothing else.
-    assert.equal(cap.resources.length, 2 + 1 + 2 + 2 * siteCount + 3 + 4 + 1 + 5);
+    assert.equal(cap.resources.length, 2 + 1 + 1 + 2 * siteCount + 4 + 1 + 5);
   });
 
   it("names every child from the component's name", () => {
@@ -130,11 +129,7 @@ describe("BlogStack (production)", () => {
       .sort();
     const expected = [
       "blog-network",
-      "blog-data-dirs",
       "blog-db-root",
-      "blog-db-volume",
-      "blog-redis-volume",
-      "blog-sites-volume",
       "blog-wordpress-image",
       ...["mariadb", "redis", "nginx", "cloudflared"].map((s) => `blog-${s}-image`),
       ...BLOG_SERVICES.map((s) => `blog-${s}`),
@@ -282,33 +277,19 @@ describe("BlogStack (production)", () => {
     ]);
   });
 
-  it("keeps the database and Redis on the SSD and site files on the HDD, in retained, protected bind volumes", () => {
-    const expected: Record<string, [string, string]> = {
-      "blog-db-volume": ["blog-db", "/var/lib/onprem/ssd/blog/mysql"],
-      "blog-redis-volume": ["blog-redis", "/var/lib/onprem/ssd/blog/redis"],
-      "blog-sites-volume": ["blog-sites", "/mnt/backup-hdd/blog/wordpress"],
-    };
-    const dirs = cap.get("blog-data-dirs", COMMAND);
-    for (const [name, [volumeName, device]] of Object.entries(expected)) {
-      const v = cap.get(name, VOLUME);
-      assert.equal(v.inputs.name, volumeName);
-      assert.equal(v.inputs.driver, "local");
-      assert.deepEqual(v.inputs.driverOpts, { type: "none", o: "bind", device });
-      assert.equal(v.options.retainOnDelete, true, name);
-      assert.equal(v.options.protect, true, name);
-      assert.ok(v.dependencies.includes(dirs.urn), `${name} waits for its host directory`);
-      assert.match(String(dirs.inputs.create), new RegExp(`-v ${device}:/d\\d`));
-      assert.equal(labelMap(v)["org.onprem-infra.role"], "data");
-    }
+  it("keeps the database and Redis on the SSD and site files on the HDD, bind-mounting the existing host directories", () => {
+    assert.equal(cap.ofType(VOLUME).length, 0);
     const mounts = (svc: string) => cap.get(`blog-${svc}`, CONTAINER).inputs.mounts;
-    assert.deepEqual(mounts("mariadb"), [{ type: "volume", source: "blog-db", target: "/var/lib/mysql" }]);
-    assert.deepEqual(mounts("redis"), [{ type: "volume", source: "blog-redis", target: "/data" }]);
-    assert.deepEqual(mounts("wordpress"), [
-      { type: "volume", source: "blog-sites", target: "/var/www/html" },
-    ]);
-    assert.deepEqual(mounts("nginx"), [
-      { type: "volume", source: "blog-sites", target: "/var/www/html", readOnly: true },
-    ]);
+    const bind = (source: string, target: string, readOnly = false) => ({
+      type: "bind",
+      source,
+      target,
+      readOnly,
+    });
+    assert.deepEqual(mounts("mariadb"), [bind("/var/lib/onprem/ssd/blog/mysql", "/var/lib/mysql")]);
+    assert.deepEqual(mounts("redis"), [bind("/var/lib/onprem/ssd/blog/redis", "/data")]);
+    assert.deepEqual(mounts("wordpress"), [bind("/mnt/backup-hdd/blog/wordpress", "/var/www/html")]);
+    assert.deepEqual(mounts("nginx"), [bind("/mnt/backup-hdd/blog/wordpress", "/var/www/html", true)]);
     assert.equal(mounts("cloudflared"), undefined);
   });
 
@@ -433,11 +414,10 @@ describe("BlogStack (staging)", () => {
     assert.deepEqual(cap.get("blog-network", NETWORK).inputs.ipamConfigs, [
       { subnet: "172.23.0.0/24", gateway: "172.23.0.1" },
     ]);
-    for (const v of cap.ofType(VOLUME)) {
-      assert.match(String(v.inputs.name), /^blog-staging-/);
-      assert.match((v.inputs.driverOpts as { device: string }).device, /\/blog-staging\//);
-      assert.equal(v.options.protect, false);
-      assert.equal(v.options.retainOnDelete, true);
+    for (const svc of ["mariadb", "redis", "wordpress", "nginx"]) {
+      for (const m of cap.get(`blog-${svc}`, CONTAINER).inputs.mounts as { source: string }[]) {
+        assert.match(m.source, /\/blog-staging\//, svc);
+      }
     }
     assert.equal(
       cap.get("blog-wordpress-image", IMAGE).inputs.imageName,

@@ -2,22 +2,26 @@
 import { strict as assert } from "node:assert";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as v from "valibot";
+import { namedVolumeSpec, networkSpec } from "../components/common/schema";
 import {
-  bindVolumeHostDir,
-  bindVolumes,
   builtImage,
-  DIRECTORY_HELPER_IMAGE,
+  hostDataDir,
+  hostDirMount,
+  namedVolume,
+  namedVolumeInputs,
   pulledImage,
   serviceImages,
   stackContainerNames,
   stackEndpoints,
   stackLabels,
   stackNetwork,
+  stackNetworkInputs,
   StackServices,
   stackServices,
 } from "../components/common/stack";
 import { capture, Capture, CapturedResource, resolve } from "./harness/engine";
-import { COMMAND, CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME } from "./harness/types";
+import { CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, VOLUME } from "./harness/types";
 
 const FACTS = { project: "onprem-infra", environment: "staging", owner: "kuma8088" };
 const labels = stackLabels(FACTS, "demo");
@@ -48,104 +52,153 @@ describe("stack labels", () => {
 });
 
 describe("stack network", () => {
-  let cap: Capture;
-  before(async () => {
-    cap = await capture(
+  const NETWORK_ID = "a".repeat(64);
+  const spec = { name: "demo_demo_network", subnet: "172.30.0.0/24", gateway: "172.30.0.1" };
+  async function register(importId?: string, protect?: boolean): Promise<Capture> {
+    return capture(
       () =>
         new Demo("demo", (self) =>
-          stackNetwork(
-            "demo",
-            { containerPrefix: "demo-staging", subnet: "172.30.0.0/24", labels },
-            { parent: self },
-          ),
+          stackNetwork("demo", { network: { ...spec, importId }, labels, protect }, { parent: self }),
         ),
     );
+  }
+
+  it("states every field as kreuzwerker's Read stores a Compose-made bridge network", () => {
+    assert.deepEqual(stackNetworkInputs(spec, labels), {
+      name: "demo_demo_network",
+      driver: "bridge",
+      internal: false,
+      attachable: false,
+      ingress: false,
+      ipv6: false,
+      ipamDriver: "default",
+      ipamConfigs: [{ subnet: "172.30.0.0/24", gateway: "172.30.0.1" }],
+      labels: labels({ "org.onprem-infra.role": "network" }),
+    });
   });
 
-  it("is `<name>-network`, a bridge named after the prefix with the subnet's first address as gateway", () => {
+  it("creates `<name>-network` when no import id is given: own labels, replaced delete-first, no import", async () => {
+    const cap = await register();
     const net = cap.get("demo-network", NETWORK);
     assert.equal(net.parent, cap.get("demo", "test:demo:Demo").urn);
-    assert.equal(net.inputs.name, "demo-staging-network");
-    assert.equal(net.inputs.driver, "bridge");
+    assert.equal(net.inputs.name, "demo_demo_network");
     assert.deepEqual(net.inputs.ipamConfigs, [{ subnet: "172.30.0.0/24", gateway: "172.30.0.1" }]);
     assert.equal(label(net, "org.onprem-infra.role"), "network");
     assert.equal(label(net, "org.onprem-infra.stack"), "demo");
     assert.equal(net.options.deleteBeforeReplace, true);
+    assert.equal(net.options.importId, "");
+    assert.deepEqual(net.options.ignoreChanges, []);
+    assert.equal(net.options.retainOnDelete, false);
+    assert.equal(net.options.protect, false);
+  });
+
+  it("adopts the existing network by its id: kept on delete, Compose's labels left in place, protected when asked", async () => {
+    const cap = await register(NETWORK_ID, true);
+    const net = cap.get("demo-network", NETWORK);
+    assert.equal(net.options.importId, NETWORK_ID);
+    assert.deepEqual(net.options.ignoreChanges, ["labels"]);
+    assert.equal(net.options.retainOnDelete, true);
+    assert.equal(net.options.protect, true);
+    assert.deepEqual(net.inputs.ipamConfigs, [{ subnet: "172.30.0.0/24", gateway: "172.30.0.1" }]);
+  });
+
+  it("validates the network spec: import id, name and gateway", () => {
+    const issues = (input: unknown) =>
+      (v.safeParse(networkSpec, input).issues ?? []).map(
+        (i) => `${(i.path ?? []).map((p) => String(p.key)).join(".")}: ${i.message}`,
+      );
+    assert.deepEqual(issues({ ...spec, importId: NETWORK_ID }), []);
+    assert.match(
+      issues({ ...spec, importId: "A".repeat(64) })[0],
+      /^importId: must be the network's full id, 64 lower-case hex/,
+    );
+    assert.match(issues({ ...spec, importId: "abc123" })[0], /^importId: must be the network's full id/);
+    assert.match(issues({ ...spec, name: "bad name" })[0], /^name: must be a Docker network name/);
+    assert.deepEqual(issues({ ...spec, gateway: "172.31.0.1" }), [
+      "gateway: 172.31.0.1 is not a host address in 172.30.0.0/24",
+    ]);
+    assert.match(issues({ ...spec, gateway: "172.30.0.300" })[0], /^gateway: must be an IPv4 address/);
   });
 });
 
-describe("bind volumes", () => {
-  const VOLUMES = {
-    db: { disk: "ssd", dir: "mysql" },
-    files: { disk: "hdd", dir: "files" },
-  } as const;
-  const dataPaths = { ssd: "/ssd/demo", hdd: "/hdd/demo" };
-
-  async function register(protect: boolean): Promise<{ cap: Capture; keys: string[] }> {
-    let keys: string[] = [];
-    const cap = await capture(
+describe("named volumes", () => {
+  async function register(importId: string | undefined, protect: boolean): Promise<Capture> {
+    return capture(
       () =>
-        new Demo("demo", (self) => {
-          const volumes = bindVolumes(
+        new Demo("demo", (self) =>
+          namedVolume(
             "demo",
-            {
-              containerPrefix: "demo-staging",
-              volumes: VOLUMES,
-              dataPaths,
-              dockerHost: "ssh://deploy@host",
-              labels,
-              protect,
-            },
+            "spool",
+            { volume: { name: "demo_postfix_spool", importId }, role: "spool", labels, protect },
             { parent: self },
-          );
-          keys = Object.keys(volumes);
-        }),
+          ),
+        ),
     );
-    return { cap, keys };
   }
 
-  it("places each volume under its disk's path", () => {
-    assert.equal(bindVolumeHostDir(dataPaths, VOLUMES.files), "/hdd/demo/files");
+  it("states a plain local volume as Read stores it: local driver, no driver options", () => {
+    assert.deepEqual(namedVolumeInputs({ volume: { name: "demo_postfix_spool" }, role: "spool", labels }), {
+      name: "demo_postfix_spool",
+      driver: "local",
+      labels: labels({ "org.onprem-infra.role": "spool" }),
+    });
   });
 
-  it("creates every host directory once with the pinned helper image, against the stack's Docker host", async () => {
-    const { cap } = await register(false);
-    const dirs = cap.get("demo-data-dirs", COMMAND);
-    assert.equal(dirs.parent, cap.get("demo", "test:demo:Demo").urn);
-    assert.equal(
-      dirs.inputs.create,
-      `docker run --rm -v /ssd/demo/mysql:/d0 -v /hdd/demo/files:/d1 ${DIRECTORY_HELPER_IMAGE} true`,
+  it("creates `<name>-<key>-volume`, kept on delete, its labels never re-applied", async () => {
+    const cap = await register(undefined, false);
+    const vol = cap.get("demo-spool-volume", VOLUME);
+    assert.equal(vol.parent, cap.get("demo", "test:demo:Demo").urn);
+    assert.equal(vol.inputs.name, "demo_postfix_spool");
+    assert.equal(vol.inputs.driverOpts, undefined);
+    assert.equal(label(vol, "org.onprem-infra.role"), "spool");
+    assert.equal(vol.options.importId, "");
+    assert.equal(vol.options.retainOnDelete, true);
+    assert.equal(vol.options.protect, false);
+    assert.deepEqual(vol.options.ignoreChanges, ["labels"]);
+  });
+
+  it("adopts the existing volume by its name, and protects it when asked", async () => {
+    const cap = await register("demo_postfix_spool", true);
+    const vol = cap.get("demo-spool-volume", VOLUME);
+    assert.equal(vol.options.importId, "demo_postfix_spool");
+    assert.equal(vol.options.protect, true);
+    assert.equal(vol.options.retainOnDelete, true);
+  });
+
+  it("refuses an import id that is not the volume's name (another name is another, empty volume)", () => {
+    const issues = (input: unknown) =>
+      (v.safeParse(namedVolumeSpec, input).issues ?? []).map(
+        (i) => `${(i.path ?? []).map((p) => String(p.key)).join(".")}: ${i.message}`,
+      );
+    assert.deepEqual(issues({ name: "mailserver_postfix_spool", importId: "mailserver_postfix_spool" }), []);
+    assert.deepEqual(issues({ name: "mailserver_postfix_spool" }), []);
+    assert.match(
+      issues({ name: "mailserver-spool", importId: "mailserver_postfix_spool" })[0],
+      /^importId: must equal name \(mailserver-spool\)/,
     );
-    assert.match(DIRECTORY_HELPER_IMAGE, /^busybox:\d+\.\d+\.\d+$/);
-    assert.deepEqual(dirs.inputs.environment, { DOCKER_HOST: "ssh://deploy@host" });
-    assert.deepEqual(dirs.inputs.triggers, ["/ssd/demo/mysql", "/hdd/demo/files"]);
+    assert.match(issues({ name: "bad/name" })[0], /^name: must be a Docker volume name/);
+  });
+});
+
+describe("host data directories", () => {
+  it("places a directory under its disk's path", () => {
+    const dataPaths: Record<"ssd" | "hdd", string> = { ssd: "/ssd/demo", hdd: "/hdd/demo" };
+    assert.equal(hostDataDir(dataPaths, { disk: "hdd", dir: "files" }), "/hdd/demo/files");
   });
 
-  it("registers `<name>-<volume>-volume` bound to its directory, after the directories, kept on delete", async () => {
-    const { cap, keys } = await register(false);
-    assert.deepEqual(keys, ["db", "files"]);
-    const component = cap.get("demo", "test:demo:Demo");
-    assert.deepEqual(
-      cap.ofType(VOLUME).map((v) => v.name),
-      ["demo-db-volume", "demo-files-volume"],
-    );
-    const db = cap.get("demo-db-volume", VOLUME);
-    assert.equal(db.parent, component.urn);
-    assert.equal(db.inputs.name, "demo-staging-db");
-    assert.equal(db.inputs.driver, "local");
-    assert.deepEqual(db.inputs.driverOpts, { type: "none", o: "bind", device: "/ssd/demo/mysql" });
-    assert.equal(label(db, "org.onprem-infra.role"), "data");
-    assert.deepEqual(cap.dependencyNames(db), ["demo-data-dirs"]);
-    assert.equal(db.options.retainOnDelete, true);
-    assert.equal(db.options.protect, false);
-  });
-
-  it("protects the volumes when asked", async () => {
-    const { cap } = await register(true);
-    for (const v of cap.ofType(VOLUME)) {
-      assert.equal(v.options.protect, true, v.name);
-      assert.equal(v.options.retainOnDelete, true, v.name);
-    }
+  it("mounts an existing directory as a bind mount (which Docker refuses when the source is missing), read-only stated", () => {
+    assert.deepEqual(hostDirMount("/srv/data/mail", "/var/mail/vhosts"), {
+      type: "bind",
+      source: "/srv/data/mail",
+      target: "/var/mail/vhosts",
+      readOnly: false,
+    });
+    assert.deepEqual(hostDirMount("/etc/certs", "/certs", true), {
+      type: "bind",
+      source: "/etc/certs",
+      target: "/certs",
+      readOnly: true,
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import { serviceContainerInputs } from "../components/common/container";
 import { commonTags, dockerLabels } from "../components/common/labels";
 import { mariadbExecCommand, renderRootSql, renderUserSql } from "../components/common/mariadb";
 import {
+  cpus,
   defaultMessage,
   findPortClash,
   gatewayOf,
@@ -51,6 +52,26 @@ describe("units", () => {
 
   it("writes CPU counts as Docker's cpus string", () => {
     assert.deepEqual([1, 2, 0.5, 0.25, 1.5].map(cpusString), ["1.0", "2.0", "0.5", "0.25", "1.5"]);
+  });
+  it("spells CPU counts as kreuzwerker's nanoInt64ToDecimalString reads them back", () => {
+    // Nine zeros in the nine-decimal text: one decimal; otherwise trailing zeros stripped.
+    assert.deepEqual([10, 12, 20, 0.1, 2.5, 0.125, 1.01, 64].map(cpusString), [
+      "10.",
+      "12.0",
+      "20.",
+      "0.1",
+      "2.5",
+      "0.125",
+      "1.01",
+      "64.0",
+    ]);
+    assert.throws(() => cpusString(0.05), /would read back as 0\.1/);
+    assert.throws(() => cpusString(0), /not a CPU count/);
+    assert.equal(v.safeParse(cpus, 0.25).success, true);
+    assert.match(
+      v.safeParse(cpus, 0.05).issues?.[0].message ?? "",
+      /must be a count Docker stores as written/,
+    );
   });
 });
 
@@ -296,6 +317,24 @@ describe("service container inputs", () => {
     assert.equal(inputs.waitTimeout, 200);
     assert.deepEqual(inputs.securityOpts, ["no-new-privileges:true"]);
     assert.equal(inputs.destroyGraceSeconds, 30);
+  });
+  it("sets memorySwap to the memory limit, since Docker would fill in twice the limit and Read reports it", () => {
+    assert.equal(serviceContainerInputs(base).memorySwap, 512);
+    assert.equal(serviceContainerInputs({ ...base, memory: "2G" }).memorySwap, 2048);
+  });
+  it("states every mount's readOnly, as Read stores HostConfig.Mounts", () => {
+    const inputs = serviceContainerInputs({
+      ...base,
+      mounts: [
+        { type: "bind", source: "/srv/a", target: "/a" },
+        { type: "bind", source: "/srv/b", target: "/b", readOnly: true },
+      ],
+    });
+    assert.deepEqual(inputs.mounts, [
+      { type: "bind", source: "/srv/a", target: "/a", readOnly: false },
+      { type: "bind", source: "/srv/b", target: "/b", readOnly: true },
+    ]);
+    assert.equal(serviceContainerInputs(base).mounts, undefined);
   });
   it("leaves the reservation unset when none is given, and drops no-new-privileges on request", () => {
     const inputs = serviceContainerInputs({ ...base, noNewPrivileges: false, stopGraceSeconds: 120 });

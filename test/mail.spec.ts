@@ -57,13 +57,13 @@ describe("MailserverStack (production)", () => {
     assert.equal(component.name, "mail");
     assert.deepEqual(cap.childTypeCounts(component), {
       [NETWORK]: 1,
-      [COMMAND]: 4, // data dirs, root, two users
-      [VOLUME]: 5,
+      [COMMAND]: 3, // root, two users
+      [VOLUME]: 1,
       [REMOTE_IMAGE]: 7,
       [IMAGE]: 2,
       [CONTAINER]: 9,
     });
-    assert.equal(cap.resources.length, 1 + 1 + 4 + 5 + 7 + 2 + 9);
+    assert.equal(cap.resources.length, 1 + 1 + 3 + 1 + 7 + 2 + 9);
   });
 
   it("creates the private bridge network with its subnet and labels", () => {
@@ -287,9 +287,9 @@ describe("MailserverStack (production)", () => {
           readOnly?: boolean;
         }[]
       ).map((m) => `${m.type}:${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
-    assert.deepEqual(mounts("mariadb"), ["volume:mailserver-db:/var/lib/mysql"]);
+    assert.deepEqual(mounts("mariadb"), ["bind:/var/lib/onprem/ssd/mailserver/mysql:/var/lib/mysql"]);
     assert.deepEqual(mounts("dovecot"), [
-      "volume:mailserver-mail:/srv/mail",
+      "bind:/mnt/backup-hdd/mailserver/mail:/srv/mail",
       "volume:mailserver-spool:/var/spool/postfix",
       "bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro",
     ]);
@@ -297,34 +297,18 @@ describe("MailserverStack (production)", () => {
       "volume:mailserver-spool:/var/spool/postfix",
       "bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro",
     ]);
-    assert.deepEqual(mounts("clamav"), ["volume:mailserver-clamav:/var/lib/clamav"]);
-    assert.deepEqual(mounts("rspamd"), ["volume:mailserver-rspamd:/var/lib/rspamd"]);
+    assert.deepEqual(mounts("clamav"), ["bind:/mnt/backup-hdd/mailserver/clamav:/var/lib/clamav"]);
+    assert.deepEqual(mounts("rspamd"), ["bind:/mnt/backup-hdd/mailserver/rspamd:/var/lib/rspamd"]);
     assert.deepEqual(mounts("nginx"), ["bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro"]);
   });
 
-  it("keeps data volumes bind-backed on their disks, retained and protected", () => {
-    const devices: Record<string, unknown> = {};
-    for (const v of cap.ofType(VOLUME)) {
-      assert.equal(v.options.retainOnDelete, true, v.name);
-      assert.equal(v.options.protect, true, v.name);
-      devices[String(v.inputs.name)] =
-        (v.inputs.driverOpts as Record<string, string> | undefined)?.device ?? "(local)";
-    }
-    assert.deepEqual(devices, {
-      "mailserver-db": "/var/lib/onprem/ssd/mailserver/mysql",
-      "mailserver-mail": "/mnt/backup-hdd/mailserver/mail",
-      "mailserver-rspamd": "/mnt/backup-hdd/mailserver/rspamd",
-      "mailserver-clamav": "/mnt/backup-hdd/mailserver/clamav",
-      "mailserver-spool": "(local)",
-    });
-    const dirs = cap.get("mail-data-dirs", COMMAND);
-    assert.match(
-      String(dirs.inputs.create),
-      /^docker run --rm -v \/var\/lib\/onprem\/ssd\/mailserver\/mysql:\/d0 .* busybox:1\.36\.1 true$/,
-    );
-    for (const v of cap.ofType(VOLUME).filter((x) => x.inputs.driverOpts)) {
-      assert.deepEqual(cap.dependencyNames(v), ["mail-data-dirs"]);
-    }
+  it("keeps the spool in a retained, protected named volume; creates no data directory", () => {
+    const [spool] = cap.ofType(VOLUME);
+    assert.equal(spool.inputs.name, "mailserver-spool");
+    assert.equal(spool.inputs.driverOpts, undefined);
+    assert.equal(spool.options.retainOnDelete, true);
+    assert.equal(spool.options.protect, true);
+    assert.ok(!cap.resources.some((r) => r.name === "mail-data-dirs"));
   });
 
   it("relays through SendGrid with the key as a secret env entry, never on a label or health check", () => {
@@ -392,10 +376,14 @@ describe("MailserverStack (staging)", () => {
     ]);
     assert.equal(cap.get("mail-staging-mariadb", CONTAINER).inputs.name, "mailserver-staging-mariadb");
     assert.equal(cap.get("mail-staging-mailserver-api", CONTAINER).inputs.name, "mailserver-staging-api");
-    assert.equal(
-      (cap.get("mail-staging-db-volume").inputs.driverOpts as Record<string, string>).device,
-      "/var/lib/onprem/ssd/mailserver-staging/mysql",
-    );
+    assert.deepEqual(cap.get("mail-staging-mariadb", CONTAINER).inputs.mounts, [
+      {
+        type: "bind",
+        source: "/var/lib/onprem/ssd/mailserver-staging/mysql",
+        target: "/var/lib/mysql",
+        readOnly: false,
+      },
+    ]);
   });
 
   it("publishes nothing but LMTP on host port 3525", () => {
@@ -447,7 +435,7 @@ describe("MailserverStack instances", () => {
     assert.equal(names.length, 18);
     assert.equal(new Set(names).size, 18);
     const volumes = cap.ofType(VOLUME).map((v) => String(v.inputs.name));
-    assert.equal(new Set(volumes).size, 10);
+    assert.equal(new Set(volumes).size, 2);
   });
 
   it("rejects an authenticated relay without a key, and a key for an unauthenticated relay", () => {

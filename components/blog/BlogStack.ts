@@ -13,7 +13,8 @@ import { NetworkAttachment } from "../common/container";
 import { CommonFacts } from "../common/labels";
 import { databaseSql, mariadbEnv, renderRootSql, renderUserSql } from "../common/mariadb";
 import {
-  bindVolumes,
+  hostDataDir,
+  hostDirMount,
   serviceImages,
   stackContainerNames,
   stackEndpoints,
@@ -21,6 +22,7 @@ import {
   stackNetwork,
   stackServices,
 } from "../common/stack";
+import { gatewayOf } from "../common/schema";
 import { memoryToMb } from "../common/units";
 import {
   BLOG_SERVICES,
@@ -134,27 +136,19 @@ export class BlogStack extends pulumi.ComponentResource {
 
     const network = stackNetwork(
       name,
-      { containerPrefix: args.containerPrefix, subnet: args.subnet, labels },
-      child,
-    );
-    const volumes = bindVolumes(
-      name,
       {
-        containerPrefix: args.containerPrefix,
-        volumes: BLOG_VOLUMES,
-        dataPaths: args.dataPaths,
-        dockerHost: args.dockerHost,
+        network: {
+          name: `${args.containerPrefix}-network`,
+          subnet: args.subnet,
+          gateway: gatewayOf(args.subnet),
+        },
         labels,
-        protect: args.protectData ?? false,
       },
       child,
     );
-    const volumeMount = (v: BlogVolume, readOnly = false): docker.types.input.ContainerMount => ({
-      type: "volume",
-      source: volumes[v].name,
-      target: BLOG_VOLUMES[v].target,
-      readOnly: readOnly || undefined,
-    });
+    // The data directories are bind-mounted as they are on the host; the program never creates them.
+    const volumeMount = (v: BlogVolume, readOnly = false): docker.types.input.ContainerMount =>
+      hostDirMount(hostDataDir(args.dataPaths, BLOG_VOLUMES[v]), BLOG_VOLUMES[v].target, readOnly);
 
     const images = serviceImages(
       name,

@@ -9,6 +9,31 @@
  * - `deleteBeforeReplace` (a fixed name and host ports would collide with the replacement),
  *   `replaceOnChanges` for the fields the provider otherwise updates silently in place, and the
  *   environment stored as a secret output.
+ *
+ * Read-back audit (kreuzwerker/terraform-provider-docker v4.5.0, the upstream of
+ * @pulumi/docker 5.2.0; `resourceDockerContainerRead` in resource_docker_container_funcs.go):
+ * every input below is written the way Read stores it, so an unchanged program shows no diff.
+ * - `memory`, `memoryReservation`, `memorySwap`: Read divides HostConfig bytes by 1024², so they
+ *   are whole MiB. `memory_swap` is Optional without Computed, and Docker fills MemorySwap with
+ *   twice Memory when only Memory is given: left unset it diffs on every run. It is set equal to
+ *   `memory` (no swap beyond the limit), which Docker stores and reads back as given. On a host
+ *   without swap accounting Docker stores -1 instead; the take-over docs say how to check.
+ * - `cpus`: Read prints NanoCPUs with `nanoInt64ToDecimalString`; `cpusString` spells it so
+ *   (ForceNew, so a different spelling would replace the container every run).
+ * - `restart`, `logDriver`, `logOpts` (Read sets log_opts only when given, and we give it),
+ *   `securityOpts` (Computed; Docker stores what is sent), `hostname` (Computed; stored as given)
+ *   and `healthcheck` (see startup.ts) are given exactly as Docker stores them.
+ * - `networkMode` is left to its schema default `bridge`: the provider creates the container in
+ *   that mode and then moves it to `networksAdvanced`, so HostConfig.NetworkMode reads `bridge`.
+ *   `networksAdvanced` itself is read back only when the set is empty (never here).
+ * - `mounts` (ForceNew) are read from HostConfig.Mounts, which holds the request as sent; each
+ *   mount's `readOnly` is therefore given explicitly (`false` rather than absent), and no
+ *   bind/volume options are sent that Docker would add to.
+ * - `ports`: read back from NetworkSettings with the host address and protocol as given; both
+ *   are always given.
+ * - Not given, because Read fills them from Docker (Computed) or reads back the zero value:
+ *   `init`, `ipcMode`, `shmSize`, `stopSignal`, `stopTimeout`, `runtime`, `platform`,
+ *   `cpuShares`, `dns*`, `user`, `workingDir`. Labels and `envs` are never read back.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -75,6 +100,7 @@ export function serviceContainerInputs(args: ServiceContainerArgs): docker.Conta
     cpus: cpusString(args.cpus),
     memory: memoryToMb(args.memory),
     memoryReservation: args.memoryReservation === undefined ? undefined : memoryToMb(args.memoryReservation),
+    memorySwap: memoryToMb(args.memory),
     restart: "unless-stopped",
     mustRun: true,
     logDriver: "json-file",
@@ -96,7 +122,7 @@ export function serviceContainerInputs(args: ServiceContainerArgs): docker.Conta
     })),
     envs: args.envs,
     command: args.command,
-    mounts: args.mounts,
+    mounts: args.mounts?.map((m) => ({ ...m, readOnly: m.readOnly ?? false })),
     uploads: args.uploads,
     tmpfs: args.tmpfs,
     securityOpts: args.noNewPrivileges === false ? [] : ["no-new-privileges:true"],

@@ -4,7 +4,7 @@
  * the stack file and validates it against them before any resource is registered.
  */
 import * as v from "valibot";
-import { MEMORY_PATTERN } from "./units";
+import { cpusString, MEMORY_PATTERN } from "./units";
 
 /** A problem a cross-check found: the key path below the object it checked, and what is wrong. */
 export interface Problem {
@@ -141,6 +141,14 @@ export const cpus = v.pipe(
   v.number("must be a number of CPUs"),
   v.gtValue(0, "must be a positive number"),
   v.maxValue(64, "must be at most 64"),
+  v.check((n) => {
+    try {
+      cpusString(n);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a count Docker stores as written, like 0.5, 0.25 or 2 (not 0.05)"),
 );
 
 export const memory = v.pipe(
@@ -282,3 +290,81 @@ export function findPortClash(
   }
   return undefined;
 }
+
+/** Whether `ip` lies inside `cidr` and is neither its network nor its broadcast address. */
+export function isHostIn(ip: string, cidr: string): boolean {
+  const [net, bitsText] = cidr.split("/");
+  const mask = maskBits(Number(bitsText));
+  const base = (ipToInt(net) & mask) >>> 0;
+  const addr = ipToInt(ip);
+  return (addr & mask) >>> 0 === base && addr !== base && addr !== (base | (~mask >>> 0)) >>> 0;
+}
+
+/** A Docker object name as the engine accepts it: `mailserver_mailserver_network`, `blog_db_data`. */
+const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** A Docker network's name. */
+export const dockerNetworkName = v.pipe(
+  v.string("must be a Docker network name"),
+  v.regex(DOCKER_NAME, "must be a Docker network name (letters, digits, _ . -)"),
+);
+
+/** A Docker network's id, its import id: 64 lower-case hex digits. */
+export const dockerNetworkId = v.pipe(
+  v.string("must be a Docker network id"),
+  v.regex(
+    /^[0-9a-f]{64}$/,
+    "must be the network's full id, 64 lower-case hex digits (docker network inspect -f '{{.Id}}' <name>)",
+  ),
+);
+
+/** A Docker volume's name, which is also its import id. */
+export const dockerVolumeName = v.pipe(
+  v.string("must be a Docker volume name"),
+  v.regex(DOCKER_NAME, "must be a Docker volume name (letters, digits, _ . -)"),
+);
+
+/**
+ * A stack's Docker network (`stackNetwork`): created when `importId` is absent, else adopted.
+ * `gateway` is the address `docker network inspect` reports (Docker picks the subnet's first
+ * address when Compose names none); it must lie inside the subnet.
+ */
+export const networkSpec = withCrossCheck(
+  v.strictObject({
+    /** Docker's name; Compose names a network `<project>_<key>` unless the file sets `name:`. */
+    name: dockerNetworkName,
+    subnet,
+    gateway: ipv4,
+    /** The existing network's id: adopt it instead of creating one. */
+    importId: v.optional(dockerNetworkId),
+  }),
+  (n): Problem[] =>
+    isHostIn(n.gateway, n.subnet)
+      ? []
+      : [{ path: ["gateway"], message: `${n.gateway} is not a host address in ${n.subnet}` }],
+);
+export type NetworkSpec = v.InferOutput<typeof networkSpec>;
+
+/**
+ * A Docker-managed named volume (`namedVolume`): created when `importId` is absent, else adopted.
+ * A volume's import id is its name, so the two must be equal: a different name would be a
+ * different (empty) volume.
+ */
+export const namedVolumeSpec = withCrossCheck(
+  v.strictObject({
+    /** Docker's name; Compose names a volume `<project>_<key>` unless the file sets `name:`. */
+    name: dockerVolumeName,
+    /** The existing volume's name: adopt it instead of creating one. */
+    importId: v.optional(dockerVolumeName),
+  }),
+  (vol): Problem[] =>
+    vol.importId === undefined || vol.importId === vol.name
+      ? []
+      : [
+          {
+            path: ["importId"],
+            message: `must equal name (${vol.name}): a volume is imported by its name, and another name is another volume; moving data between volumes is a documented step, not a config change`,
+          },
+        ],
+);
+export type NamedVolumeSpec = v.InferOutput<typeof namedVolumeSpec>;

@@ -2,26 +2,27 @@
  * The mechanisms every container stack (mail, blog) is made of, so each component keeps only its
  * own services' specifics (environment, mounts, uploads, extra dependencies):
  * - the stack's labels (the common facts plus the stack's name),
- * - its own bridge network with a fixed subnet and gateway,
- * - bind-backed data volumes on the host's data disks, whose host directories are created first,
+ * - its bridge network: created with a fixed subnet and gateway, or an existing (Compose-made)
+ *   network adopted by `import` so co-tenants that joined it keep their addresses,
+ * - Docker-managed named volumes (e.g. Compose's `mailserver_postfix_spool`), adopted by name,
+ * - host data directories bind-mounted into containers: never created by the program, so a
+ *   missing or mistyped path stops the container's creation instead of mounting an empty tree,
  * - one image per service, pulled by a pinned reference or built locally,
  * - the service containers, on the stack's network at their fixed addresses, started after the
  *   services they need.
  *
- * Every resource is named after the component (`<name>-network`, `<name>-data-dirs`,
- * `<name>-<volume>-volume`, `<name>-<service>-image`, `<name>-<service>`) and parented to it:
- * these names are part of the resources' URNs, so changing them would replace live resources.
+ * Every resource is named after the component (`<name>-network`, `<name>-<volume>-volume`,
+ * `<name>-<service>-image`, `<name>-<service>`) and parented to it: these names are part of the
+ * resources' URNs, so changing them would replace live resources.
  */
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { NetworkAttachment, serviceContainer } from "./container";
 import { CommonFacts, dockerLabels } from "./labels";
-import { gatewayOf, ServiceSettings } from "./schema";
+import { NamedVolumeSpec, NetworkSpec, ServiceSettings } from "./schema";
 import { HealthCheckSpec } from "./startup";
 
-/** Pinned helper image used once to create the bind volumes' host directories. */
-export const DIRECTORY_HELPER_IMAGE = "busybox:1.36.1";
+export type { NamedVolumeSpec, NetworkSpec } from "./schema";
 
 /** The options of a stack's resources: the component that owns them. */
 export interface StackChildOptions {
@@ -37,94 +38,150 @@ export function stackLabels(facts: CommonFacts, stack: string): StackLabels {
 }
 
 export interface StackNetworkArgs {
-  /** The stack's container name prefix; the network is `<prefix>-network`. */
-  containerPrefix: string;
-  /** The network's subnet, e.g. `172.20.0.0/24`; its first address is the gateway. */
-  subnet: string;
+  /** Name, subnet, gateway and (to adopt an existing network) its id; see `NetworkSpec`. */
+  network: NetworkSpec;
   labels: StackLabels;
+  /** Refuse `pulumi destroy` and any replacement of the network (production). Default false. */
+  protect?: boolean;
 }
 
 /**
- * The stack's own bridge network, `<name>-network`. Replaced delete-first: its fixed name and
- * subnet would collide with the replacement.
+ * The provider inputs of a stack network, written as kreuzwerker's `docker_network` Read stores a
+ * bridge network that Docker (or Compose) made with one IPv4 subnet (resource_docker_network.go,
+ * `resourceDockerNetworkReadRefreshFunc`): every field is ForceNew, so a difference would
+ * replace the network under its co-tenants.
+ * - `driver` `bridge`; `internal`, `attachable`, `ingress`, `ipv6` false: Read sets each from
+ *   inspect (Compose sets none of them for a plain bridge network).
+ * - `ipamDriver` `default`: the schema default, and what inspect reports.
+ * - `ipamConfigs`: Read flattens IPAM.Config to subnet + gateway (ip_range and aux_address only
+ *   when set); Docker fills in the gateway when Compose gives only a subnet, so the config states
+ *   it as `docker network inspect` reports it.
+ * - `options` and `ipamOptions` are not given: `options` is Computed (Read copies what Docker
+ *   reports), and Compose sets no IPAM options.
+ * Pure, so tests read it without mocks.
  */
-export function stackNetwork(name: string, args: StackNetworkArgs, opts: StackChildOptions): docker.Network {
-  return new docker.Network(
-    `${name}-network`,
-    {
-      name: `${args.containerPrefix}-network`,
-      driver: "bridge",
-      ipamConfigs: [{ subnet: args.subnet, gateway: gatewayOf(args.subnet) }],
-      labels: args.labels({ "org.onprem-infra.role": "network" }),
-    },
-    { parent: opts.parent, deleteBeforeReplace: true },
-  );
+export function stackNetworkInputs(spec: NetworkSpec, labels: StackLabels): docker.NetworkArgs {
+  return {
+    name: spec.name,
+    driver: "bridge",
+    internal: false,
+    attachable: false,
+    ingress: false,
+    ipv6: false,
+    ipamDriver: "default",
+    ipamConfigs: [{ subnet: spec.subnet, gateway: spec.gateway }],
+    labels: labels({ "org.onprem-infra.role": "network" }),
+  };
 }
 
-/** Where one data volume lives on the host: a data disk and a sub-directory of it. */
-export interface BindVolumeSpec<D extends string> {
+/**
+ * The stack's bridge network, `<name>-network`.
+ *
+ * Without `importId` it is created, and replaced delete-first (its fixed name and subnet would
+ * collide with the replacement).
+ *
+ * With `importId` the existing network is adopted: the first `pulumi up` imports it (a no-op,
+ * since the inputs match what Read stores) and never re-creates it, so the containers of other
+ * projects attached to it keep their addresses. It is kept on `pulumi destroy`
+ * (`retainOnDelete`): co-tenants still use it. `labels` is the one ignored field: Docker cannot
+ * relabel a network (labels are ForceNew), and the labels Compose stamped on it
+ * (`com.docker.compose.project`, `.network`, `.version`) must stay, since `docker compose up`
+ * refuses a network whose `com.docker.compose.network` label differs: that is the roll-back path.
+ * The house labels are still declared, so policies see them; they apply to created networks.
+ */
+export function stackNetwork(name: string, args: StackNetworkArgs, opts: StackChildOptions): docker.Network {
+  const adopted = args.network.importId !== undefined;
+  return new docker.Network(`${name}-network`, stackNetworkInputs(args.network, args.labels), {
+    parent: opts.parent,
+    deleteBeforeReplace: true,
+    protect: args.protect ?? false,
+    ...(adopted ? { import: args.network.importId, retainOnDelete: true, ignoreChanges: ["labels"] } : {}),
+  });
+}
+
+export interface NamedVolumeArgs {
+  /** Name and (to adopt it) import id; see `NamedVolumeSpec`. */
+  volume: NamedVolumeSpec;
+  /** What the volume holds, for its `org.onprem-infra.role` label, e.g. `spool`. */
+  role: string;
+  labels: StackLabels;
+  /** Refuse `pulumi destroy` and any replacement of the volume (production). */
+  protect: boolean;
+}
+
+/**
+ * The provider inputs of a Docker-managed named volume (`docker volume create <name>`, or
+ * Compose's top-level volume without driver options), as kreuzwerker's `docker_volume` Read
+ * stores it (resource_docker_volume.go): `driver` `local`; `driverOpts` not given, since inspect
+ * reports no options for such a volume and the field is not Computed. Pure.
+ */
+export function namedVolumeInputs(
+  args: Pick<NamedVolumeArgs, "volume" | "role" | "labels">,
+): docker.VolumeArgs {
+  return {
+    name: args.volume.name,
+    driver: "local",
+    labels: args.labels({ "org.onprem-infra.role": args.role }),
+  };
+}
+
+/**
+ * A Docker-managed named volume, `<name>-<key>-volume`: created, or adopted by import when
+ * `importId` (its name) is given. Always kept on delete; protected when asked.
+ *
+ * A named volume cannot be changed in place, and Docker answers a create for an existing name with
+ * the existing volume, untouched: a replacement would keep the old volume while the state
+ * recorded the new inputs, and diff forever. So:
+ * - `labels` are ignored after creation (they are ForceNew; Compose's own labels stay on an
+ *   adopted volume, which `docker compose up` expects when rolling back);
+ * - `name` is the only other input, and a changed name is a different volume (an empty one):
+ *   the schema requires an adopted volume's `importId` to equal its `name`, and moving the data
+ *   to another volume is the documented step of the take-over docs, never a silent replace.
+ */
+export function namedVolume(
+  name: string,
+  key: string,
+  args: NamedVolumeArgs,
+  opts: StackChildOptions,
+): docker.Volume {
+  const adopted = args.volume.importId !== undefined;
+  return new docker.Volume(`${name}-${key}-volume`, namedVolumeInputs(args), {
+    parent: opts.parent,
+    retainOnDelete: true,
+    protect: args.protect,
+    ignoreChanges: ["labels"],
+    ...(adopted ? { import: args.volume.importId } : {}),
+  });
+}
+
+/** Where one data directory lives on the host: a data disk and a sub-directory of it. */
+export interface HostDataDirSpec<D extends string> {
   disk: D;
   dir: string;
 }
 
-export interface BindVolumesArgs<V extends string, D extends string> {
-  /** The stack's container name prefix; each volume is `<prefix>-<volume>`. */
-  containerPrefix: string;
-  /** The volumes, by key, in the order their host directories are created. */
-  volumes: Readonly<Record<V, BindVolumeSpec<D>>>;
-  /** The host path of each data disk, e.g. `{ ssd: "/var/lib/onprem/ssd/mailserver", ... }`. */
-  dataPaths: Readonly<Record<D, string>>;
-  /** The Docker host URL, to create the directories on the same engine. */
-  dockerHost: pulumi.Input<string>;
-  labels: StackLabels;
-  /** Protect the volumes from `pulumi destroy`. */
-  protect: boolean;
-}
-
-/** The host directory of a bind volume: `<disk path>/<dir>`. */
-export function bindVolumeHostDir<D extends string>(
+/** The host directory of a data directory: `<disk path>/<dir>`. */
+export function hostDataDir<D extends string>(
   dataPaths: Readonly<Record<D, string>>,
-  spec: BindVolumeSpec<D>,
+  spec: HostDataDirSpec<D>,
 ): string {
   return `${dataPaths[spec.disk]}/${spec.dir}`;
 }
 
 /**
- * Bind-backed local volumes, `<name>-<volume>-volume`, kept on delete (and protected when asked).
- * A bind volume needs its host directory, which `docker run -v` creates: the `<name>-data-dirs`
- * command runs the pinned helper image once with every directory mounted, before any volume.
+ * An existing host directory bind-mounted into a container. The program never creates it: the
+ * provider sends a `bind` entry of HostConfig.Mounts, and the Docker daemon refuses to create a
+ * container whose bind source is missing ("invalid mount config for type "bind": bind source path
+ * does not exist", moby volume/mounts validation), unlike `-v`/Binds, which would create an
+ * empty root-owned directory where the data was expected. `readOnly` is always given, as Read
+ * stores it (see container.ts).
  */
-export function bindVolumes<V extends string, D extends string>(
-  name: string,
-  args: BindVolumesArgs<V, D>,
-  opts: StackChildOptions,
-): Record<V, docker.Volume> {
-  const keys = Object.keys(args.volumes) as V[];
-  const hostDir = (v: V) => bindVolumeHostDir(args.dataPaths, args.volumes[v]);
-  const hostDirs = keys.map(hostDir);
-  const dataDirs = new command.local.Command(
-    `${name}-data-dirs`,
-    {
-      create: `docker run --rm ${hostDirs.map((d, i) => `-v ${d}:/d${i}`).join(" ")} ${DIRECTORY_HELPER_IMAGE} true`,
-      environment: { DOCKER_HOST: args.dockerHost },
-      triggers: hostDirs,
-    },
-    { parent: opts.parent },
-  );
-  const volumes = {} as Record<V, docker.Volume>;
-  for (const v of keys) {
-    volumes[v] = new docker.Volume(
-      `${name}-${v}-volume`,
-      {
-        name: `${args.containerPrefix}-${v}`,
-        driver: "local",
-        driverOpts: { type: "none", o: "bind", device: hostDir(v) },
-        labels: args.labels({ "org.onprem-infra.role": "data" }),
-      },
-      { parent: opts.parent, dependsOn: [dataDirs], retainOnDelete: true, protect: args.protect },
-    );
-  }
-  return volumes;
+export function hostDirMount(
+  source: string,
+  target: string,
+  readOnly = false,
+): docker.types.input.ContainerMount {
+  return { type: "bind", source, target, readOnly };
 }
 
 /**

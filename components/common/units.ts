@@ -39,7 +39,32 @@ export function goDuration(totalSeconds: number): string {
   return `${seconds}s`;
 }
 
-/** Docker's `cpus` string for a CPU count: `1.0`, `0.5`, `0.25`. */
+/**
+ * A CPU count as the provider reads `cpus` back: kreuzwerker's `nanoInt64ToDecimalString`
+ * (internal/provider/helpers.go) prints NanoCPUs/1e9 with nine decimals, then returns one decimal
+ * when the printed text holds exactly nine zeros and otherwise strips the trailing zeros. So 1 is
+ * `1.0`, 0.5 is `0.5`, 0.25 is `0.25`, but 10 is `10.` and 0.05 is `0.1`. `cpus` is ForceNew:
+ * any other spelling replaces the container on every run. Counts that read back as a different
+ * number (0.05 -> 0.1) are refused, since Docker would not run what the config says.
+ */
 export function cpusString(cpus: number): string {
-  return Number.isInteger(cpus) ? cpus.toFixed(1) : String(cpus);
+  const nano = Math.round(cpus * 1e9);
+  if (!Number.isFinite(cpus) || nano <= 0) {
+    throw new Error(`not a CPU count: ${cpus}`);
+  }
+  const whole = Math.floor(nano / 1e9);
+  const nine = `${whole}.${String(nano % 1e9).padStart(9, "0")}`;
+  const zeros = nine.split("").filter((c) => c === "0").length;
+  if (zeros === 9) {
+    // Go's big.Rat FloatString(1): rounded half away from zero to one decimal.
+    const tenths = Math.round(nano / 1e8);
+    const text = `${Math.floor(tenths / 10)}.${tenths % 10}`;
+    if (tenths * 1e8 !== nano) {
+      throw new Error(
+        `${cpus} CPUs would read back as ${text}: use a count with at most two significant decimals`,
+      );
+    }
+    return text;
+  }
+  return nine.replace(/0+$/, "");
 }

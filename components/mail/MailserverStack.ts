@@ -9,8 +9,11 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { CommonFacts } from "../common/labels";
 import { databaseSql, mariadbEnv, renderRootSql, renderUserSql } from "../common/mariadb";
+import { gatewayOf } from "../common/schema";
 import {
-  bindVolumes,
+  hostDataDir,
+  hostDirMount,
+  namedVolume,
   serviceImages,
   stackContainerNames,
   stackEndpoints,
@@ -104,30 +107,22 @@ export class MailserverStack extends pulumi.ComponentResource {
 
     const network = stackNetwork(
       name,
-      { containerPrefix: args.containerPrefix, subnet: args.subnet, labels },
-      child,
-    );
-    const volumes = bindVolumes(
-      name,
       {
-        containerPrefix: args.containerPrefix,
-        volumes: MAIL_VOLUMES,
-        dataPaths: args.dataPaths,
-        dockerHost: args.dockerHost,
+        network: {
+          name: `${args.containerPrefix}-network`,
+          subnet: args.subnet,
+          gateway: gatewayOf(args.subnet),
+        },
         labels,
-        protect: protectData,
       },
       child,
     );
     // The Postfix queue, shared by postfix and dovecot: a plain local volume, kept like data.
-    const spool = new docker.Volume(
-      `${name}-spool-volume`,
-      {
-        name: `${args.containerPrefix}-spool`,
-        driver: "local",
-        labels: labels({ "org.onprem-infra.role": "spool" }),
-      },
-      { ...child, retainOnDelete: true, protect: protectData },
+    const spool = namedVolume(
+      name,
+      "spool",
+      { volume: { name: `${args.containerPrefix}-spool` }, role: "spool", labels, protect: protectData },
+      child,
     );
 
     const images = serviceImages(
@@ -154,11 +149,10 @@ export class MailserverStack extends pulumi.ComponentResource {
       target: MAIL_PATHS.certs,
       readOnly: true,
     };
-    const volumeMount = (v: MailVolume | "spool", target: string): docker.types.input.ContainerMount => ({
-      type: "volume",
-      source: v === "spool" ? spool.name : volumes[v].name,
-      target,
-    });
+    const volumeMount = (v: MailVolume | "spool", target: string): docker.types.input.ContainerMount =>
+      v === "spool"
+        ? { type: "volume", source: spool.name, target }
+        : hostDirMount(hostDataDir(args.dataPaths, MAIL_VOLUMES[v]), target);
 
     const { containers, create } = stackServices(
       name,
