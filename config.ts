@@ -22,6 +22,21 @@ import { edgeProblems, tunnelConfigSchema } from "./components/tunnel/schema";
 
 export const PROJECT = "onprem-infra";
 
+/**
+ * Mail database passwords that consumers outside the program use (the host's backup and
+ * monitoring jobs, the unified-portal): their running values are taken over into config as
+ * secrets, and only a coordinated rotation changes them (docs/takeover-mail.md).
+ */
+export const TAKEN_OVER_MAIL_SECRETS = [
+  "mailDbRootPassword",
+  "mailDbAppPassword",
+  "usermgmtDbPassword",
+] as const;
+export type TakenOverMailSecret = (typeof TAKEN_OVER_MAIL_SECRETS)[number];
+
+/** What a taken-over database password may contain: it goes into SQL literals, DSNs and env files unquoted. */
+const TAKEN_OVER_PASSWORD = /^[A-Za-z0-9_-]{12,}$/;
+
 const stackFields = v.strictObject({
   /** Must equal the stack name, so a stack file copied to the other stack is caught. */
   environment: v.pipe(v.string(), v.minLength(1, "must not be empty")),
@@ -60,7 +75,12 @@ export const stackConfigSchema = withCrossCheck(stackFields, stackProblems);
 export type StackSettings = v.InferOutput<typeof stackConfigSchema>;
 
 /** Secrets held in config (set with `pulumi config set --secret`), by key. */
-export const EXTERNAL_SECRET_KEYS = ["sendgridApiKey", "cloudflareApiToken"] as const;
+export const EXTERNAL_SECRET_KEYS = [
+  "sendgridApiKey",
+  "cloudflareApiToken",
+  // Mail database passwords taken over from the running estate (docs/takeover-mail.md).
+  ...TAKEN_OVER_MAIL_SECRETS,
+] as const;
 export type ExternalSecretKey = (typeof EXTERNAL_SECRET_KEYS)[number];
 
 /** The validated config of one stack. */
@@ -74,7 +94,10 @@ export interface StackConfig extends StackSettings {
   awsRegion: string;
   facts: CommonFacts;
   /** The external secrets, as secret Outputs; `sendgridApiKey` only where the relay authenticates. */
-  secrets: { cloudflareApiToken: pulumi.Output<string>; sendgridApiKey?: pulumi.Output<string> };
+  secrets: {
+    cloudflareApiToken: pulumi.Output<string>;
+    sendgridApiKey?: pulumi.Output<string>;
+  } & Record<TakenOverMailSecret, pulumi.Output<string>>;
   /** "Today" for the rotation report: `ONPREM_TODAY` (YYYY-MM-DD) when set, else the clock. */
   today: Date;
 }
@@ -157,7 +180,12 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
   const rawRelay = (own.mail as { relay?: { authenticated?: unknown } } | undefined)?.relay?.authenticated;
   const relayKnown = typeof rawRelay === "boolean";
   const relayAuthenticated = rawRelay === true;
-  const secrets: StackConfig["secrets"] = { cloudflareApiToken: pulumi.secret("") };
+  const secrets = {
+    cloudflareApiToken: pulumi.secret(""),
+    mailDbRootPassword: pulumi.secret(""),
+    mailDbAppPassword: pulumi.secret(""),
+    usermgmtDbPassword: pulumi.secret(""),
+  } as StackConfig["secrets"];
   for (const key of EXTERNAL_SECRET_KEYS) {
     const fullKey = `${PROJECT}:${key}`;
     const value = raw.values[fullKey];
@@ -176,6 +204,13 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
       problems.push(`${fullKey}: is required; set it with \`${command}\``);
     } else if (!raw.secretKeys.has(fullKey)) {
       problems.push(`${fullKey}: is stored in plain text; set it again with \`${command}\``);
+    } else if (
+      (TAKEN_OVER_MAIL_SECRETS as readonly string[]).includes(key) &&
+      !TAKEN_OVER_PASSWORD.test(value)
+    ) {
+      problems.push(
+        `${fullKey}: must be at least 12 of A-Z a-z 0-9 - _ (it goes into SQL, DSNs and env files unquoted); rotate the running password first (docs/takeover-mail.md, "Passwords")`,
+      );
     } else {
       secrets[key] = pulumi.secret(value);
     }

@@ -57,9 +57,10 @@ const mail = new MailserverStack(
     facts: cfg.facts,
     dockerHost: cfg.dockerHost,
     protectData: production,
-    dbRootPassword: secrets.values.mailDbRootPassword,
-    dbAppPassword: secrets.values.mailDbAppPassword,
-    usermgmtDbPassword: secrets.values.usermgmtDbPassword,
+    // Taken over from the running estate: host jobs and the unified-portal use them too.
+    dbRootPassword: cfg.secrets.mailDbRootPassword,
+    dbAppPassword: cfg.secrets.mailDbAppPassword,
+    usermgmtDbPassword: cfg.secrets.usermgmtDbPassword,
     usermgmtSecretKey: secrets.values.usermgmtSecretKey,
     roundcubeDesKey: secrets.values.roundcubeDesKey,
     mailApiKey: secrets.values.mailApiKey,

@@ -80,8 +80,8 @@ describe("config errors stop the program before any resource", () => {
     [
       "a duplicate fixed IP",
       "production",
-      (v) => (mail(v).services.rspamd.ip = "172.20.0.10"),
-      /onprem-infra:mail\.services\.rspamd\.ip: 172\.20\.0\.10 is already the address of mariadb/,
+      (v) => (mail(v).services.rspamd.ip = "172.20.0.60"),
+      /onprem-infra:mail\.services\.rspamd\.ip: 172\.20\.0\.60 is already the address of mariadb/,
     ],
     [
       "a fixed IP outside the subnet",
@@ -99,14 +99,66 @@ describe("config errors stop the program before any resource", () => {
       "two services on one host port",
       "production",
       (v) =>
-        (mail(v).services.nginx.ports as unknown[]).push({ host: 587, container: 8587, bind: "100.64.0.10" }),
-      /onprem-infra:mail\.services\.nginx\.ports\[2\]: host port 100\.64\.0\.10:587 is already published by mail\.services\.postfix\.ports\[0\]/,
+        (mail(v).services.nginx.ports as unknown[]).push({
+          host: 587,
+          container: 8587,
+          bind: "100.110.222.53",
+        }),
+      /onprem-infra:mail\.services\.nginx\.ports\[2\]: host port 100\.110\.222\.53:587 is already published by mail\.services\.postfix\.ports\[0\]/,
     ],
     [
       "a port bound to all interfaces",
       "production",
       (v) => ((mail(v).services.nginx.ports as { bind: string }[])[0].bind = "0.0.0.0"),
       /onprem-infra:mail\.services\.nginx\.ports\[0\]\.bind: must be a specific address, not 0\.0\.0\.0/,
+    ],
+    [
+      "a mail data path that is not absolute",
+      "production",
+      (v) => ((mail(v).hostPaths as Record<string, string>).data = "services/mailserver/data"),
+      /onprem-infra:mail\.hostPaths\.data: must be an absolute path/,
+    ],
+    [
+      "a malformed network import id",
+      "production",
+      (v) => ((mail(v).network as Record<string, string>).importId = "3f2a9c"),
+      /onprem-infra:mail\.network\.importId: must be the network's full id, 64 lower-case hex digits/,
+    ],
+    [
+      "a spool import id that is not the volume's name",
+      "production",
+      (v) => ((mail(v).spool as Record<string, string>).importId = "mailserver_spool"),
+      /onprem-infra:mail\.spool\.importId: must equal name \(mailserver_postfix_spool\)/,
+    ],
+    [
+      "a malformed spool volume name",
+      "staging",
+      (v) => ((mail(v).spool as Record<string, string>).name = "staging/postfix spool"),
+      /onprem-infra:mail\.spool\.name: must be a Docker volume name/,
+    ],
+    [
+      "a tailnet address that is not an address",
+      "production",
+      (v) => (mail(v).tailnetAddress = "dell-workstation"),
+      /onprem-infra:mail\.tailnetAddress: must be an IPv4 address/,
+    ],
+    [
+      "a port bound elsewhere than the tailnet address",
+      "production",
+      (v) => ((mail(v).services.nginx.ports as { bind: string }[])[1].bind = "192.168.1.10"),
+      /onprem-infra:mail\.services\.nginx\.ports\[1\]\.bind: 192\.168\.1\.10 is not the tailnet address 100\.110\.222\.53/,
+    ],
+    [
+      "a network gateway outside the subnet",
+      "staging",
+      (v) => ((mail(v).network as Record<string, string>).gateway = "172.20.0.1"),
+      /onprem-infra:mail\.network\.gateway: 172\.20\.0\.1 is not a host address in 172\.21\.0\.0\/24/,
+    ],
+    [
+      "a Roundcube IMAP port that dovecot does not publish",
+      "staging",
+      (v) => ((mail(v).roundcube as Record<string, number>).imapPort = 993),
+      /onprem-infra:mail\.roundcube\.imapPort: Roundcube reaches IMAPS at dell-workstation\.tail67811d\.ts\.net:993/,
     ],
     [
       "an image pinned to latest",
@@ -205,6 +257,26 @@ describe("config errors stop the program before any resource", () => {
       /onprem-infra:cloudflareApiToken: is stored in plain text; set it again with `pulumi config set --secret/,
     );
     assert.equal(registeredCount(), 0);
+  });
+
+  it("requires each taken-over mail password, names its command, and refuses one SQL or a DSN would mangle", async () => {
+    for (const key of ["mailDbRootPassword", "mailDbAppPassword", "usermgmtDbPassword"]) {
+      const { [`onprem-infra:${key}`]: _gone, ...others } = secretsFor("staging");
+      await expectConfigError(
+        "staging",
+        () => undefined,
+        new RegExp(
+          `onprem-infra:${key}: is required; set it with \`pulumi config set --secret onprem-infra:${key} <value> --stack staging\``,
+        ),
+        others,
+      );
+    }
+    await expectConfigError(
+      "staging",
+      () => undefined,
+      /onprem-infra:usermgmtDbPassword: must be at least 12 of A-Z a-z 0-9 - _/,
+      { ...secretsFor("staging"), "onprem-infra:usermgmtDbPassword": "p@ss:word/with#url-chars" },
+    );
   });
 
   it("rejects relay credentials in a stack whose relay is unauthenticated", async () => {

@@ -42,10 +42,6 @@ function startDeps(cap: Capture, r: CapturedResource): string[] {
     .sort();
 }
 
-function env(r: CapturedResource): string[] {
-  return (r.inputs.envs as string[] | undefined) ?? [];
-}
-
 describe("MailserverStack (production)", () => {
   let cap: Capture;
   before(async () => {
@@ -66,11 +62,13 @@ describe("MailserverStack (production)", () => {
     assert.equal(cap.resources.length, 1 + 1 + 3 + 1 + 7 + 2 + 9);
   });
 
-  it("creates the private bridge network with its subnet and labels", () => {
+  it("declares the Compose network by its name, subnet and gateway (created until an import id is set)", () => {
     const net = cap.get("mail-network", NETWORK);
-    assert.equal(net.inputs.name, "mailserver-network");
+    assert.equal(net.inputs.name, "mailserver_mailserver_network");
     assert.equal(net.inputs.driver, "bridge");
     assert.deepEqual(net.inputs.ipamConfigs, [{ subnet: "172.20.0.0/24", gateway: "172.20.0.1" }]);
+    assert.equal(net.options.importId, "");
+    assert.equal(net.options.protect, true);
     assert.ok((net.inputs.labels as { label: string }[]).some((l) => l.label === "org.onprem-infra.owner"));
   });
 
@@ -81,63 +79,63 @@ describe("MailserverStack (production)", () => {
         image: "mariadb:10.11.7",
         cpus: "1.0",
         memory: 1024,
-        ip: "172.20.0.10",
+        ip: "172.20.0.60",
       },
       dovecot: {
         name: "mailserver-dovecot",
         image: "dovecot/dovecot:2.3.21",
         cpus: "1.0",
         memory: 1024,
-        ip: "172.20.0.20",
+        ip: "172.20.0.30",
       },
       clamav: {
         name: "mailserver-clamav",
         image: "clamav/clamav:1.3.1",
         cpus: "1.0",
         memory: 2048,
-        ip: "172.20.0.30",
+        ip: "172.20.0.80",
       },
       rspamd: {
         name: "mailserver-rspamd",
         image: "rspamd/rspamd:3.8.4",
         cpus: "1.0",
         memory: 1024,
-        ip: "172.20.0.40",
+        ip: "172.20.0.70",
       },
       postfix: {
         name: "mailserver-postfix",
         image: "boky/postfix:v4.4.0",
         cpus: "1.0",
         memory: 512,
-        ip: "172.20.0.50",
+        ip: "172.20.0.20",
       },
       roundcube: {
         name: "mailserver-roundcube",
         image: "roundcube/roundcubemail:1.6.7-apache",
         cpus: "0.5",
         memory: 512,
-        ip: "172.20.0.60",
+        ip: "172.20.0.40",
       },
       "mailserver-api": {
         name: "mailserver-api",
         image: "onprem-infra/mailserver-api:1.4.2",
         cpus: "0.5",
         memory: 256,
-        ip: "172.20.0.70",
+        ip: "172.20.0.100",
       },
       usermgmt: {
         name: "mailserver-usermgmt",
-        image: "onprem-infra/usermgmt:1.2.0",
+        image: "onprem-infra/mailserver-usermgmt:1.2.0",
         cpus: "0.5",
         memory: 512,
-        ip: "172.20.0.80",
+        ip: "172.20.0.90",
       },
       nginx: {
         name: "mailserver-nginx",
         image: "nginx:1.26.2-alpine",
         cpus: "0.5",
         memory: 256,
-        ip: "172.20.0.90",
+        ip: "172.20.0.10",
       },
     };
 
@@ -145,7 +143,7 @@ describe("MailserverStack (production)", () => {
     it(`${svc}: name, pinned image by id, limits, address, house settings`, () => {
       const c = cap.get(`mail-${svc}`, CONTAINER);
       assert.equal(c.inputs.name, want.name);
-      assert.equal(c.inputs.hostname, svc);
+      assert.equal(c.inputs.hostname, svc === "postfix" ? "mail.kuma8088.com" : svc);
       const image = cap.get(`mail-${svc}-image`);
       if (image.type === REMOTE_IMAGE) {
         assert.equal(image.inputs.name, want.image);
@@ -226,9 +224,9 @@ describe("MailserverStack (production)", () => {
         ports[svc] = p;
       }
     }
-    const port = (n: number) => ({ internal: n, external: n, ip: "100.64.0.10", protocol: "tcp" });
+    const port = (n: number) => ({ internal: n, external: n, ip: "100.110.222.53", protocol: "tcp" });
     assert.deepEqual(ports, {
-      dovecot: [port(993), port(995), port(2525)],
+      dovecot: [port(2525), port(993), port(995)],
       postfix: [port(587)],
       nginx: [port(80), port(443)],
     });
@@ -241,11 +239,11 @@ describe("MailserverStack (production)", () => {
     }
     assert.deepEqual(deps, {
       mariadb: [],
-      dovecot: ["mail-db-user-mailuser", "mail-mariadb"],
+      dovecot: ["mail-db-user-usermgmt", "mail-mariadb"],
       clamav: [],
       rspamd: ["mail-clamav"],
       postfix: ["mail-dovecot", "mail-rspamd"],
-      roundcube: ["mail-db-user-mailuser", "mail-dovecot", "mail-mariadb", "mail-postfix"],
+      roundcube: ["mail-db-user-roundcube", "mail-dovecot", "mail-mariadb", "mail-postfix"],
       "mailserver-api": ["mail-dovecot"],
       usermgmt: ["mail-db-user-usermgmt", "mail-mariadb"],
       nginx: ["mail-mailserver-api", "mail-roundcube", "mail-usermgmt"],
@@ -277,47 +275,73 @@ describe("MailserverStack (production)", () => {
     });
   });
 
-  it("mounts data on the SSD/HDD volumes, the shared spool and read-only certificates", () => {
+  it("mounts the Compose data directories, the adopted spool, the certificates and the log directories", () => {
     const mounts = (svc: string) =>
       (
         cap.get(`mail-${svc}`, CONTAINER).inputs.mounts as {
           type: string;
           source: string;
           target: string;
-          readOnly?: boolean;
+          readOnly: boolean;
         }[]
       ).map((m) => `${m.type}:${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
-    assert.deepEqual(mounts("mariadb"), ["bind:/var/lib/onprem/ssd/mailserver/mysql:/var/lib/mysql"]);
+    const root = "/opt/onprem-infra-system/project-root-infra/services/mailserver";
+    const certs = "bind:/var/lib/tailscale/certs:/var/lib/tailscale/certs:ro";
+    assert.deepEqual(mounts("mariadb"), [`bind:${root}/data/db:/var/lib/mysql`]);
     assert.deepEqual(mounts("dovecot"), [
-      "bind:/mnt/backup-hdd/mailserver/mail:/srv/mail",
-      "volume:mailserver-spool:/var/spool/postfix",
-      "bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro",
+      `bind:${root}/data/mail:/var/mail/vhosts`,
+      "volume:mailserver_postfix_spool:/var/spool/postfix",
+      certs,
+      `bind:${root}/config/dovecot/users:/etc/dovecot/users:ro`,
+      `bind:${root}/logs/dovecot:/var/log`,
     ]);
     assert.deepEqual(mounts("postfix"), [
-      "volume:mailserver-spool:/var/spool/postfix",
-      "bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro",
+      "volume:mailserver_postfix_spool:/var/spool/postfix",
+      certs,
+      `bind:${root}/logs/postfix:/var/log`,
     ]);
-    assert.deepEqual(mounts("clamav"), ["bind:/mnt/backup-hdd/mailserver/clamav:/var/lib/clamav"]);
-    assert.deepEqual(mounts("rspamd"), ["bind:/mnt/backup-hdd/mailserver/rspamd:/var/lib/rspamd"]);
-    assert.deepEqual(mounts("nginx"), ["bind:/var/lib/tailscale/certs:/etc/ssl/mail:ro"]);
+    assert.deepEqual(mounts("clamav"), [
+      `bind:${root}/data/clamav:/var/lib/clamav`,
+      `bind:${root}/logs/clamav:/var/log/clamav`,
+    ]);
+    assert.deepEqual(mounts("rspamd"), [
+      `bind:${root}/data/rspamd:/var/lib/rspamd`,
+      `bind:${root}/logs/rspamd:/var/log/rspamd`,
+    ]);
+    assert.deepEqual(mounts("nginx"), [certs, `bind:${root}/logs/nginx:/var/log/nginx`]);
   });
 
-  it("keeps the spool in a retained, protected named volume; creates no data directory", () => {
+  it("adopts the Compose spool volume by name, retained and protected; creates no data directory", () => {
     const [spool] = cap.ofType(VOLUME);
-    assert.equal(spool.inputs.name, "mailserver-spool");
+    assert.equal(spool.name, "mail-spool-volume");
+    assert.equal(spool.inputs.name, "mailserver_postfix_spool");
+    assert.equal(spool.options.importId, "mailserver_postfix_spool");
     assert.equal(spool.inputs.driverOpts, undefined);
     assert.equal(spool.options.retainOnDelete, true);
     assert.equal(spool.options.protect, true);
     assert.ok(!cap.resources.some((r) => r.name === "mail-data-dirs"));
   });
 
-  it("relays through SendGrid with the key as a secret env entry, never on a label or health check", () => {
+  it("relays through SendGrid with the key in a secret credentials file, never on a label, health check or command", () => {
     const postfix = cap.get("mail-postfix", CONTAINER);
-    assert.ok(env(postfix).includes("RELAYHOST=[smtp.sendgrid.net]:587"));
-    assert.ok(env(postfix).includes("RELAYHOST_PASSWORD=SG.sendgrid-key"));
-    assert.ok(postfix.secretPaths.includes("envs"), "envs must be secret");
+    const uploads = postfix.inputs.uploads as { file: string; content: string }[];
+    assert.match(uploads[0].content, /^relayhost = \[smtp\.sendgrid\.net\]:587$/m);
+    assert.match(uploads[0].content, /^smtp_sasl_auth_enable = yes$/m);
+    assert.deepEqual(uploads[1], {
+      file: "/etc/postfix/sasl_passwd",
+      content: "[smtp.sendgrid.net]:587 apikey:SG.sendgrid-key\n",
+    });
+    assert.ok(
+      postfix.secretPaths.some((p) => p.startsWith("uploads")),
+      postfix.secretPaths.join(" "),
+    );
     for (const c of cap.ofType(CONTAINER)) {
-      const visible = JSON.stringify([c.inputs.labels, c.inputs.healthcheck, c.inputs.command]);
+      const visible = JSON.stringify([
+        c.inputs.labels,
+        c.inputs.healthcheck,
+        c.inputs.command,
+        c.inputs.entrypoints,
+      ]);
       for (const secret of ["root-pw-Aa11", "app-pw-Aa11", "um-pw-Aa11", "SG.sendgrid-key", "api-key-Aa11"]) {
         assert.ok(!visible.includes(secret), `${c.name} shows ${secret}`);
       }
@@ -340,26 +364,55 @@ describe("MailserverStack (production)", () => {
       cap.dependencyNames(root).filter((n) => !n.startsWith("mail-mariadb-image")),
       ["mail-mariadb"],
     );
-    const app = cap.get("mail-db-user-mailuser", COMMAND);
-    assert.match(String(app.inputs.stdin), /GRANT ALL PRIVILEGES ON `roundcube`\.\* TO 'mailuser'@'%';/);
+    const app = cap.get("mail-db-user-roundcube", COMMAND);
+    assert.match(
+      String(app.inputs.stdin),
+      /GRANT ALL PRIVILEGES ON `roundcube_mailserver`\.\* TO 'roundcube'@'%';/,
+    );
+    const um = cap.get("mail-db-user-usermgmt", COMMAND);
+    assert.match(
+      String(um.inputs.stdin),
+      /GRANT ALL PRIVILEGES ON `mailserver_usermgmt`\.\* TO 'usermgmt'@'%';/,
+    );
+    assert.match(String(um.inputs.stdin), /GRANT ALL PRIVILEGES ON `unified_portal`\.\* TO 'usermgmt'@'%';/);
     assert.deepEqual(cap.dependencyNames(app), ["mail-db-root", "mail-mariadb"]);
     assert.ok(!String(app.inputs.create).includes("app-pw-Aa11"));
   });
 
-  it("outputs the network, container names, published endpoints and origins", () => {
+  it("outputs the network, container names, published endpoints, origins and what the blog needs", () => {
     const state = cap.get("mail").state;
-    assert.equal(state.networkName, "mailserver-network");
+    assert.equal(state.networkName, "mailserver_mailserver_network");
+    const t = "100.110.222.53";
     assert.deepEqual(state.endpoints, [
-      "100.64.0.10:993 -> dovecot:993",
-      "100.64.0.10:995 -> dovecot:995",
-      "100.64.0.10:2525 -> dovecot:2525",
-      "100.64.0.10:587 -> postfix:587",
-      "100.64.0.10:80 -> nginx:80",
-      "100.64.0.10:443 -> nginx:443",
+      `${t}:2525 -> dovecot:2525`,
+      `${t}:993 -> dovecot:993`,
+      `${t}:995 -> dovecot:995`,
+      `${t}:587 -> postfix:587`,
+      `${t}:80 -> nginx:80`,
+      `${t}:443 -> nginx:443`,
     ]);
-    assert.equal(state.webmailOrigin, "http://mailserver-nginx:80");
+    assert.equal(state.webmailOrigin, "https://mailserver-nginx:443");
     assert.equal(state.apiOrigin, "http://mailserver-api:8080");
+    assert.equal(state.certificateHostname, "dell-workstation.tail67811d.ts.net");
+    assert.equal(state.postfixAddress, "172.20.0.20");
     assert.equal((state.containerNames as Record<string, string>).usermgmt, "mailserver-usermgmt");
+  });
+});
+
+describe("MailserverStack (production, adopting the Compose network)", () => {
+  it("imports the network by its id, keeps it on delete and leaves Compose's labels in place", async () => {
+    const id = "0123456789abcdef".repeat(4);
+    const base = args("production");
+    const cap = await capture(
+      () => new MailserverStack("mail", { ...base, network: { ...base.network, importId: id } }),
+    );
+    const net = cap.get("mail-network", NETWORK);
+    assert.equal(net.options.importId, id);
+    assert.equal(net.options.retainOnDelete, true);
+    assert.deepEqual(net.options.ignoreChanges, ["labels"]);
+    for (const c of cap.ofType(CONTAINER)) {
+      assert.ok(cap.dependencyNames(c).includes("mail-network"), c.name);
+    }
   });
 });
 
@@ -370,7 +423,7 @@ describe("MailserverStack (staging)", () => {
   });
 
   it("uses its own names, subnet and data paths", () => {
-    assert.equal(cap.get("mail-staging-network").inputs.name, "mailserver-staging-network");
+    assert.equal(cap.get("mail-staging-network").inputs.name, "staging_mailserver_network");
     assert.deepEqual(cap.get("mail-staging-network").inputs.ipamConfigs, [
       { subnet: "172.21.0.0/24", gateway: "172.21.0.1" },
     ]);
@@ -379,14 +432,14 @@ describe("MailserverStack (staging)", () => {
     assert.deepEqual(cap.get("mail-staging-mariadb", CONTAINER).inputs.mounts, [
       {
         type: "bind",
-        source: "/var/lib/onprem/ssd/mailserver-staging/mysql",
+        source: "/opt/onprem-infra-system/project-root-infra/services/mailserver/data-staging/db",
         target: "/var/lib/mysql",
         readOnly: false,
       },
     ]);
   });
 
-  it("publishes nothing but LMTP on host port 3525", () => {
+  it("publishes LMTP on 3525 and, for Roundcube at the certificate's name, IMAPS on 3993 and submission on 3587", () => {
     const published = cap
       .ofType(CONTAINER)
       .flatMap((c) =>
@@ -394,15 +447,25 @@ describe("MailserverStack (staging)", () => {
           (p) => `${c.name}:${p.external}->${p.internal}`,
         ),
       );
-    assert.deepEqual(published, ["mail-staging-dovecot:3525->2525"]);
+    assert.deepEqual(published, [
+      "mail-staging-dovecot:3525->2525",
+      "mail-staging-dovecot:3993->993",
+      "mail-staging-postfix:3587->587",
+    ]);
   });
 
   it("relays to the unusable [127.0.0.1]:9999 with no credentials", () => {
-    const postfix = env(cap.get("mail-staging-postfix", CONTAINER));
-    assert.ok(postfix.includes("RELAYHOST=[127.0.0.1]:9999"));
-    assert.ok(
-      !postfix.some((e) => e.startsWith("RELAYHOST_PASSWORD=") || e.startsWith("RELAYHOST_USERNAME=")),
+    const uploads = cap.get("mail-staging-postfix", CONTAINER).inputs.uploads as {
+      file: string;
+      content: string;
+    }[];
+    assert.deepEqual(
+      uploads.map((u) => u.file),
+      ["/etc/postfix/main.cf"],
     );
+    assert.match(uploads[0].content, /^relayhost = \[127\.0\.0\.1\]:9999$/m);
+    assert.match(uploads[0].content, /^smtp_sasl_auth_enable = no$/m);
+    assert.doesNotMatch(uploads[0].content, /sasl_password_maps/);
   });
 
   it("runs at about half the production limits", () => {

@@ -13,6 +13,7 @@ import {
   readStackValues,
   runStack,
   SECRET_PLACEHOLDERS,
+  secretsFor,
   StackRun,
   STACKS,
 } from "./harness/stack";
@@ -24,9 +25,9 @@ describe("secrets inventory", () => {
   it("holds every secret of ESTATE.md with its source and period", () => {
     const table = Object.fromEntries(SECRET_INVENTORY.map((s) => [s.id, `${s.source}/${s.periodDays}`]));
     assert.deepEqual(table, {
-      mailDbRootPassword: "generated/90",
-      mailDbAppPassword: "generated/90",
-      usermgmtDbPassword: "generated/90",
+      mailDbRootPassword: "external/90",
+      mailDbAppPassword: "external/90",
+      usermgmtDbPassword: "external/90",
       usermgmtSecretKey: "generated/90",
       roundcubeDesKey: "generated/365",
       mailApiKey: "generated/365",
@@ -67,7 +68,7 @@ describe("rotation report", () => {
   it("is ok well inside the period, due within 14 days of its end, overdue after it", () => {
     assert.deepEqual(rotationStatus(db, "2026-11-01", today), {
       id: "mailDbAppPassword",
-      source: "generated",
+      source: "external",
       rotatedOn: "2026-11-01",
       ageDays: 28,
       periodDays: 90,
@@ -94,9 +95,6 @@ describe("GeneratedSecrets", () => {
     assert.deepEqual(
       passwords.map((p) => p.name),
       [
-        "s-mailDbRootPassword",
-        "s-mailDbAppPassword",
-        "s-usermgmtDbPassword",
         "s-usermgmtSecretKey",
         "s-roundcubeDesKey",
         "s-mailApiKey",
@@ -116,16 +114,22 @@ describe("GeneratedSecrets", () => {
       assert.equal(p.inputs.overrideSpecial, "-_", p.name);
       assert.equal(p.parent, cap.get("s").urn);
     }
-    assert.deepEqual(rotationKeepers(SECRET_INVENTORY[0], "2026-01-02"), {
-      rotatedOn: "2026-01-02",
-      rotationPeriodDays: "90",
-    });
+    assert.deepEqual(
+      rotationKeepers(
+        SECRET_INVENTORY.find((x) => x.id === "usermgmtSecretKey")!,
+        "2026-01-02",
+      ),
+      {
+        rotatedOn: "2026-01-02",
+        rotationPeriodDays: "90",
+      },
+    );
   });
 
   it("rejects a generated secret without a stamp", async () => {
     await assert.rejects(
       capture(() => new GeneratedSecrets("t", { rotations: {}, sites: [] })),
-      /no rotation stamp for generated secret mailDbRootPassword/,
+      /no rotation stamp for generated secret usermgmtSecretKey/,
     );
   });
 });
@@ -157,28 +161,31 @@ describe("rotations take effect, and only where they should", () => {
     return changedNames(baseline, await runStack("production", values));
   }
 
-  it("the mail app password: its secret, its in-database change and its consumers", async () => {
-    assert.deepEqual(await bump("mailDbAppPassword"), [
-      "mail-db-user-mailuser",
-      "mail-dovecot",
-      "mail-roundcube",
-      "secrets-mailDbAppPassword",
-    ]);
+  /** A taken-over password is changed by setting its value (pulumi config set --secret), not its stamp. */
+  async function setSecret(id: string): Promise<string[]> {
+    const secrets = { ...secretsFor("production"), [`onprem-infra:${id}`]: "rotated-password-0123456789" };
+    return changedNames(baseline, await runStack("production", readStackValues("production"), secrets));
+  }
+
+  it("the taken-over mail passwords: a stamp alone changes nothing (it records when the value was set)", async () => {
+    for (const id of ["mailDbAppPassword", "mailDbRootPassword", "usermgmtDbPassword"]) {
+      assert.deepEqual(await bump(id), [], id);
+    }
   });
 
-  it("the mail root password: its secret, root's change and the database container", async () => {
-    assert.deepEqual(await bump("mailDbRootPassword"), [
-      "mail-db-root",
-      "mail-mariadb",
-      "secrets-mailDbRootPassword",
-    ]);
+  it("Roundcube's password: its in-database change and Roundcube", async () => {
+    assert.deepEqual(await setSecret("mailDbAppPassword"), ["mail-db-user-roundcube", "mail-roundcube"]);
   });
 
-  it("usermgmt's password: its secret, its user and usermgmt", async () => {
-    assert.deepEqual(await bump("usermgmtDbPassword"), [
+  it("the mail root password: root's change and the database container", async () => {
+    assert.deepEqual(await setSecret("mailDbRootPassword"), ["mail-db-root", "mail-mariadb"]);
+  });
+
+  it("usermgmt's password: its user, usermgmt and Dovecot's SQL auth", async () => {
+    assert.deepEqual(await setSecret("usermgmtDbPassword"), [
       "mail-db-user-usermgmt",
+      "mail-dovecot",
       "mail-usermgmt",
-      "secrets-usermgmtDbPassword",
     ]);
   });
 
@@ -227,20 +234,21 @@ describe("rotations take effect, and only where they should", () => {
     assert.deepEqual(await bump("sendgridApiKey"), []);
   });
 
-  it("orders the change: in-database change after the new password, consumers after the change", () => {
+  it("orders the change: consumers start after the in-database change", () => {
     const cap = baseline.capture;
-    const change = cap.get("mail-db-user-mailuser");
-    assert.ok(cap.dependencyNames(change).includes("secrets-mailDbAppPassword"));
-    for (const consumer of ["mail-dovecot", "mail-roundcube"]) {
-      assert.ok(
-        cap
-          .dependencyNames(cap.get(consumer, "docker:index/container:Container"))
-          .includes("mail-db-user-mailuser"),
-        consumer,
-      );
+    const consumers: Record<string, string[]> = {
+      "mail-db-user-roundcube": ["mail-roundcube"],
+      "mail-db-user-usermgmt": ["mail-dovecot", "mail-usermgmt"],
+    };
+    for (const [change, users] of Object.entries(consumers)) {
+      for (const consumer of users) {
+        assert.ok(
+          cap.dependencyNames(cap.get(consumer, "docker:index/container:Container")).includes(change),
+          `${consumer} after ${change}`,
+        );
+      }
     }
-    const root = cap.get("mail-db-root");
-    assert.ok(cap.dependencyNames(root).includes("secrets-mailDbRootPassword"));
+    assert.ok(cap.dependencyNames(cap.get("mail-db-root")).includes("mail-mariadb"));
   });
 });
 

@@ -79,6 +79,8 @@ export interface ServiceContainerArgs {
   /** `KEY=value` entries; secret entries must be secret Outputs. */
   envs?: pulumi.Input<pulumi.Input<string>[]>;
   command?: string[];
+  /** Replaces the image's entrypoint (e.g. a start script the program owns instead of the image's). */
+  entrypoint?: string[];
   mounts?: docker.types.input.ContainerMount[];
   /** Files written into the container before it starts (config the program renders). */
   uploads?: pulumi.Input<pulumi.Input<docker.types.input.ContainerUpload>[]>;
@@ -122,6 +124,7 @@ export function serviceContainerInputs(args: ServiceContainerArgs): docker.Conta
     })),
     envs: args.envs,
     command: args.command,
+    entrypoints: args.entrypoint,
     mounts: args.mounts?.map((m) => ({ ...m, readOnly: m.readOnly ?? false })),
     uploads: args.uploads,
     tmpfs: args.tmpfs,

@@ -325,23 +325,28 @@ export const dockerVolumeName = v.pipe(
 );
 
 /**
- * A stack's Docker network (`stackNetwork`): created when `importId` is absent, else adopted.
- * `gateway` is the address `docker network inspect` reports (Docker picks the subnet's first
- * address when Compose names none); it must lie inside the subnet.
+ * The identity of a stack's Docker network besides its subnet: `name`, `gateway` as
+ * `docker network inspect` reports it (Docker picks the subnet's first address when Compose names
+ * none) and, to adopt an existing network instead of creating one, its id as `importId`.
  */
-export const networkSpec = withCrossCheck(
-  v.strictObject({
-    /** Docker's name; Compose names a network `<project>_<key>` unless the file sets `name:`. */
-    name: dockerNetworkName,
-    subnet,
-    gateway: ipv4,
-    /** The existing network's id: adopt it instead of creating one. */
-    importId: v.optional(dockerNetworkId),
-  }),
-  (n): Problem[] =>
-    isHostIn(n.gateway, n.subnet)
-      ? []
-      : [{ path: ["gateway"], message: `${n.gateway} is not a host address in ${n.subnet}` }],
+export const networkIdentity = {
+  /** Docker's name; Compose names a network `<project>_<key>` unless the file sets `name:`. */
+  name: dockerNetworkName,
+  gateway: ipv4,
+  /** The existing network's id: adopt it instead of creating one. */
+  importId: v.optional(dockerNetworkId),
+};
+
+/** The gateway must be a host address of the subnet; reported at `<at>.gateway`. */
+export function gatewayProblems(gateway: string, net: string, at: (string | number)[] = []): Problem[] {
+  return isHostIn(gateway, net)
+    ? []
+    : [{ path: [...at, "gateway"], message: `${gateway} is not a host address in ${net}` }];
+}
+
+/** A stack's Docker network (`stackNetwork`): created when `importId` is absent, else adopted. */
+export const networkSpec = withCrossCheck(v.strictObject({ ...networkIdentity, subnet }), (n) =>
+  gatewayProblems(n.gateway, n.subnet),
 );
 export type NetworkSpec = v.InferOutput<typeof networkSpec>;
 

@@ -282,6 +282,10 @@ export interface StackServicesArgs<S extends string> {
 export interface ServiceSpec {
   envs?: pulumi.Input<string>[];
   command?: string[];
+  /** Replaces the image's entrypoint. */
+  entrypoint?: string[];
+  /** The container's hostname, where not the service's name (e.g. Postfix's mail hostname). */
+  hostname?: string;
   mounts?: docker.types.input.ContainerMount[];
   uploads?: pulumi.Input<docker.types.input.ContainerUpload>[];
   /** Networks the container joins besides the stack's own. */
@@ -315,7 +319,7 @@ export function stackServices<S extends string>(
       `${name}-${svc}`,
       {
         containerName: args.containerName(svc),
-        hostname: svc,
+        hostname: spec.hostname ?? svc,
         image: args.images[svc],
         cpus: settings.cpus,
         memory: settings.memory,
@@ -329,6 +333,7 @@ export function stackServices<S extends string>(
         })),
         envs: spec.envs === undefined ? undefined : pulumi.all(spec.envs),
         command: spec.command,
+        entrypoint: spec.entrypoint,
         mounts: spec.mounts,
         uploads: spec.uploads,
         healthCheck: args.healthChecks[svc],

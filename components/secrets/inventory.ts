@@ -29,27 +29,33 @@ export const API_KEY_DAYS = 365;
 export const SECRET_INVENTORY: readonly SecretSpec[] = [
   {
     id: "mailDbRootPassword",
-    description: "Mail MariaDB root password",
-    usedBy: ["mail/mariadb"],
-    source: "generated",
+    description:
+      "Mail MariaDB root password, taken over from the running estate (the host's backup job logs in as root with ~/.my.cnf)",
+    usedBy: ["mail/mariadb", "host/backup-mailserver.sh"],
+    source: "external",
     periodDays: DB_PASSWORD_DAYS,
-    length: 32,
   },
   {
     id: "mailDbAppPassword",
-    description: "Mail database application user (Roundcube, Dovecot SQL auth)",
-    usedBy: ["mail/mariadb", "mail/roundcube", "mail/dovecot"],
-    source: "generated",
+    description:
+      "Roundcube's database user (MYSQL_PASSWORD of the Compose .env), taken over (the host's monitoring reads it)",
+    usedBy: ["mail/mariadb", "mail/roundcube", "host/monitor-health.sh"],
+    source: "external",
     periodDays: DB_PASSWORD_DAYS,
-    length: 32,
   },
   {
     id: "usermgmtDbPassword",
-    description: "usermgmt's database user",
-    usedBy: ["mail/usermgmt"],
-    source: "generated",
+    description:
+      "The usermgmt database user (USERMGMT_DB_PASSWORD of the Compose .env), taken over: the unified-portal, Dovecot's SQL auth and the host's monitoring log in with it",
+    usedBy: [
+      "mail/mariadb",
+      "mail/usermgmt",
+      "mail/dovecot",
+      "unified-portal/backend",
+      "host/monitor-health.sh",
+    ],
+    source: "external",
     periodDays: DB_PASSWORD_DAYS,
-    length: 32,
   },
   {
     id: "usermgmtSecretKey",
@@ -126,14 +132,7 @@ export function siteSecretSpec(site: string): SecretSpec {
 
 /** Ids of the generated fixed secrets. */
 export type GeneratedSecretId =
-  | "mailDbRootPassword"
-  | "mailDbAppPassword"
-  | "usermgmtDbPassword"
-  | "usermgmtSecretKey"
-  | "roundcubeDesKey"
-  | "mailApiKey"
-  | "blogDbRootPassword"
-  | "tunnelSecret";
+  "usermgmtSecretKey" | "roundcubeDesKey" | "mailApiKey" | "blogDbRootPassword" | "tunnelSecret";
 
 /** The full inventory for a site list. */
 export function inventoryFor(sites: readonly string[]): SecretSpec[] {

@@ -19,6 +19,9 @@ export type { StackName };
 export const SECRET_PLACEHOLDERS: Record<string, string> = {
   [`${PROJECT}:sendgridApiKey`]: "SG.placeholder-sendgrid-api-key-0123456789",
   [`${PROJECT}:cloudflareApiToken`]: "cf-placeholder-api-token-0123456789abcdef",
+  [`${PROJECT}:mailDbRootPassword`]: "placeholder-mail-root-pw-0123",
+  [`${PROJECT}:mailDbAppPassword`]: "placeholder-roundcube-pw-0123",
+  [`${PROJECT}:usermgmtDbPassword`]: "placeholder-usermgmt-pw-0123",
 };
 
 /** The external secrets a stack holds: staging's relay is unauthenticated, so no SendGrid key. */
@@ -26,7 +29,8 @@ export function secretsFor(stack: string): Record<string, string> {
   if (stack === "production") {
     return { ...SECRET_PLACEHOLDERS };
   }
-  return { [`${PROJECT}:cloudflareApiToken`]: SECRET_PLACEHOLDERS[`${PROJECT}:cloudflareApiToken`] };
+  const { [`${PROJECT}:sendgridApiKey`]: _relayKey, ...rest } = SECRET_PLACEHOLDERS;
+  return rest;
 }
 
 /** A stack's config as plain data: `namespace:key` -> value (objects as objects). */
