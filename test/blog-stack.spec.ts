@@ -104,7 +104,7 @@ describe("blog and tunnel in the production program", () => {
     const hostnames = sites.flatMap((s) => [s.domain, ...(s.aliases ?? [])]);
     assert.deepEqual(ingresses, [
       ...hostnames.map((hostname) => ({ hostname, service: "http://blog-nginx:80" })),
-      { hostname: "webmail.kuma8088.com", service: "http://mailserver-nginx:80" },
+      { hostname: "webmail.kuma8088.com", service: "https://mailserver-nginx:443" },
       { hostname: "mail-api.kuma8088.com", service: "http://mailserver-api:8080" },
       { service: "http_status:404" },
     ]);
@@ -114,7 +114,7 @@ describe("blog and tunnel in the production program", () => {
       const nets = c.inputs.networksAdvanced as { name: string }[];
       assert.deepEqual(
         nets.map((n) => n.name),
-        ["blog-network", "mailserver-network"],
+        ["blog-network", "mailserver_mailserver_network"],
         svc,
       );
       assert.ok(c.dependencies.includes(mailNet.urn), `${svc} depends on the mail network`);
@@ -147,7 +147,7 @@ describe("blog and tunnel in the production program", () => {
       text: string;
     }[];
     assert.equal(bindings.find((b) => b.name === "MAIL_API_KEY")?.text, apiKey);
-    assert.equal(envValue(cap.get("mail-mailserver-api", CONTAINER), "MAIL_API_KEY"), apiKey);
+    assert.equal(envValue(cap.get("mail-mailserver-api", CONTAINER), "API_KEY"), apiKey);
 
     const mariadb = cap.get("blog-mariadb", CONTAINER);
     assert.equal(envValue(mariadb, "MARIADB_ROOT_PASSWORD"), result("secrets-blogDbRootPassword"));
@@ -266,7 +266,7 @@ describe("blog and tunnel in the staging program", () => {
       [...new Set(ingresses.map((r) => r.service))],
       [
         "http://blog-staging-nginx:80",
-        "http://mailserver-staging-nginx:80",
+        "https://mailserver-staging-nginx:443",
         "http://mailserver-staging-api:8080",
         "http_status:404",
       ],
@@ -278,7 +278,7 @@ describe("blog and tunnel in the staging program", () => {
       const nets = staging.get(`blog-${svc}`, CONTAINER).inputs.networksAdvanced as { name: string }[];
       assert.deepEqual(
         nets.map((n) => n.name),
-        ["blog-staging-network", "mailserver-staging-network"],
+        ["blog-staging-network", "staging_mailserver_network"],
       );
     }
   });

@@ -346,7 +346,7 @@ describe("npm run plan (spawned)", () => {
     assert.match(out, /Estimated time to all healthy: ~540s/);
     assert.match(out, /Policy report\n=+\n {2}\d+ policies; \d+ findings\n {2}mandatory \(0\): none/);
     assert.match(out, /Secret rotation\n=+\n {2}secret +source +rotated/);
-    assert.match(out, /mailDbRootPassword +generated +\d{4}-\d\d-\d\d +\d+d +90d/);
+    assert.match(out, /mailDbRootPassword +external +\d{4}-\d\d-\d\d +\d+d +90d/);
     assert.match(out, /\[x\] 設定ファイルの構文チェック \/ config syntax/);
     assert.match(
       out,

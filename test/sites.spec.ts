@@ -211,10 +211,10 @@ describe("sites and tunnel config errors", () => {
   it("rejects a blog port that the mail stack already publishes", () => {
     expectOne(
       problems("production", ({ blog }) => {
-        blog.services.nginx.ports = [{ host: 80, container: 80, bind: "100.64.0.10" }];
+        blog.services.nginx.ports = [{ host: 80, container: 80, bind: "100.110.222.53" }];
       }),
       "blog.services.nginx.ports[0]",
-      /host port 100\.64\.0\.10:80 is already published by mail\.services\.nginx\.ports\[0\]/,
+      /host port 100\.110\.222\.53:80 is already published by mail\.services\.nginx\.ports\[0\]/,
     );
   });
 

@@ -29,8 +29,9 @@ export function secretsFor(stack: string): Record<string, string> {
   if (stack === "production") {
     return { ...SECRET_PLACEHOLDERS };
   }
-  const { [`${PROJECT}:sendgridApiKey`]: _relayKey, ...rest } = SECRET_PLACEHOLDERS;
-  return rest;
+  return Object.fromEntries(
+    Object.entries(SECRET_PLACEHOLDERS).filter(([key]) => key !== `${PROJECT}:sendgridApiKey`),
+  );
 }
 
 /** A stack's config as plain data: `namespace:key` -> value (objects as objects). */
