@@ -192,8 +192,8 @@ for (const stack of ["production", "staging"] as StackName[]) {
       const conf = upload("dovecot", "/etc/dovecot/dovecot.conf");
       assert.match(conf, /unix_listener \/var\/spool\/postfix\/private\/auth \{/);
       assert.match(conf, /unix_listener \/var\/spool\/postfix\/private\/dovecot-lmtp \{/);
-      assert.match(conf, /protocol lmtp \{\n  mail_plugins = \$mail_plugins sieve\n\}/);
-      assert.match(conf, /protocol imap \{\n  mail_plugins = \$mail_plugins imap_sieve\n\}/);
+      assert.match(conf, /protocol lmtp \{\n {2}mail_plugins = \$mail_plugins sieve\n\}/);
+      assert.match(conf, /protocol imap \{\n {2}mail_plugins = \$mail_plugins imap_sieve\n\}/);
     });
 
     it("gives the API and usermgmt exactly the variables their code reads", () => {
@@ -214,7 +214,7 @@ for (const stack of ["production", "staging"] as StackName[]) {
 
     it("keeps /admin tailnet-only, the HTTPS redirect and the security headers", () => {
       const conf = upload("nginx", "/etc/nginx/conf.d/default.conf");
-      assert.match(conf, /location \/admin \{\n        allow 100\.64\.0\.0\/10;\n        deny all;/);
+      assert.match(conf, /location \/admin \{\n {8}allow 100\.64\.0\.0\/10;\n {8}deny all;/);
       assert.ok(conf.includes(E.NGINX.redirect[stack]));
       for (const h of E.NGINX.headers[stack].split(" ")) {
         assert.ok(conf.includes(`add_header ${h} `), h);
