@@ -10,29 +10,24 @@ import { CommonFacts } from "./components/common/labels";
 import {
   defaultMessage,
   findPortClash,
+  isoDate,
   portClaims,
   Problem,
   withCrossCheck,
 } from "./components/common/schema";
 import { mailConfigSchema } from "./components/mail/schema";
 import { backupConfigSchema } from "./components/backup/schema";
-import { rotationsSchema } from "./components/secrets/schema";
+import {
+  ConditionalSecretId,
+  EXTERNAL_SECRETS,
+  ExternalSecretId,
+  externalSecretsHeld,
+} from "./components/secrets/inventory";
+import { rotationProblems, rotationsSchema } from "./components/secrets/schema";
 import { blogConfigSchema } from "./components/blog/schema";
 import { edgeProblems, tunnelConfigSchema } from "./components/tunnel/schema";
 
 export const PROJECT = "onprem-infra";
-
-/**
- * Mail database passwords that consumers outside the program use (the host's backup and
- * monitoring jobs, the unified-portal): their running values are taken over into config as
- * secrets, and only a coordinated rotation changes them (docs/takeover-mail.md).
- */
-export const TAKEN_OVER_MAIL_SECRETS = [
-  "mailDbRootPassword",
-  "mailDbAppPassword",
-  "usermgmtDbPassword",
-] as const;
-export type TakenOverMailSecret = (typeof TAKEN_OVER_MAIL_SECRETS)[number];
 
 /** What a taken-over database password may contain: it goes into SQL literals, DSNs and env files unquoted. */
 const TAKEN_OVER_PASSWORD = /^[A-Za-z0-9_-]{12,}$/;
@@ -52,6 +47,9 @@ const stackFields = v.strictObject({
   /** The Cloudflare Tunnel, its DNS records and inbound mail; see components/tunnel. */
   tunnel: tunnelConfigSchema,
 });
+
+/** The project-namespace keys of the stack settings (each declared in `Pulumi.yaml`). */
+export const STACK_KEYS = Object.keys(stackFields.entries);
 
 /** Cross-checks between the components: host ports, then hostnames, zones, mail routing, subnets. */
 function stackProblems(cfg: v.InferOutput<typeof stackFields>): Problem[] {
@@ -74,30 +72,34 @@ export const stackConfigSchema = withCrossCheck(stackFields, stackProblems);
 
 export type StackSettings = v.InferOutput<typeof stackConfigSchema>;
 
-/** Secrets held in config (set with `pulumi config set --secret`), by key. */
-export const EXTERNAL_SECRET_KEYS = [
-  "sendgridApiKey",
-  "cloudflareApiToken",
-  // Mail database passwords taken over from the running estate (docs/takeover-mail.md).
-  ...TAKEN_OVER_MAIL_SECRETS,
-] as const;
-export type ExternalSecretKey = (typeof EXTERNAL_SECRET_KEYS)[number];
+/**
+ * Secrets held in config (set with `pulumi config set --secret`), by key: the external entries of
+ * the secrets inventory (components/secrets/inventory.ts), the one registry to append to.
+ */
+export const EXTERNAL_SECRET_KEYS: readonly ExternalSecretId[] = EXTERNAL_SECRETS.map((s) => s.id);
+export type ExternalSecretKey = ExternalSecretId;
+
+/** The external secrets as secret Outputs: those every stack holds, and those only some do. */
+export type ExternalSecrets = {
+  [K in Exclude<ExternalSecretId, ConditionalSecretId>]: pulumi.Output<string>;
+} & {
+  [K in ConditionalSecretId]?: pulumi.Output<string>;
+};
 
 /** The validated config of one stack. */
 export interface StackConfig extends StackSettings {
   stack: string;
-  /** `Pulumi.<stack>.yaml`: where every error points. */
+  /** `Pulumi.<stack>.yaml` (or the copy the offline plan was given): where every error points. */
   stackFile: string;
   /** The Docker host the provider talks to (`docker:host`). */
   dockerHost: string;
   /** The AWS region of the main provider (`aws:region`). */
   awsRegion: string;
   facts: CommonFacts;
-  /** The external secrets, as secret Outputs; `sendgridApiKey` only where the relay authenticates. */
-  secrets: {
-    cloudflareApiToken: pulumi.Output<string>;
-    sendgridApiKey?: pulumi.Output<string>;
-  } & Record<TakenOverMailSecret, pulumi.Output<string>>;
+  /** The external secrets this stack holds, as secret Outputs (`sendgridApiKey` only where the relay authenticates). */
+  secrets: ExternalSecrets;
+  /** The ids of the external secrets this stack holds. */
+  heldSecrets: readonly ExternalSecretKey[];
   /** "Today" for the rotation report: `ONPREM_TODAY` (YYYY-MM-DD) when set, else the clock. */
   today: Date;
 }
@@ -106,8 +108,20 @@ export interface StackConfig extends StackSettings {
 export interface RawConfig {
   values: Record<string, string>;
   secretKeys: ReadonlySet<string>;
+  /** The file the values came from, as errors name it; `Pulumi.<stack>.yaml` when absent. */
+  stackFile?: string;
   /** The date rotation ages are measured against; the real clock when absent. */
   today?: Date;
+  /** `ONPREM_TODAY` as given (`YYYY-MM-DD`): pins `today`; validated like a stamp. */
+  todayText?: string;
+}
+
+/**
+ * The latest day a rotation stamp may name: the given day, else today in the earliest time zone
+ * (UTC+14), so a stamp written this morning anywhere is never "in the future".
+ */
+function latestToday(today: Date | undefined): string {
+  return (today ?? new Date(Date.now() + 14 * 60 * 60 * 1000)).toISOString().slice(0, 10);
 }
 
 /** Formats a key path the way a user writes it in the stack file: `onprem-infra:mail.services.nginx.cpus`. */
@@ -118,6 +132,19 @@ function keyName(path: readonly unknown[]): string {
     out += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
   }
   return out;
+}
+
+/**
+ * The sites whose database password is generated, so each needs its rotation stamp: every
+ * WordPress site (`blog.sites`).
+ */
+export function passwordSites(settings: Pick<StackSettings, "blog">): string[] {
+  return settings.blog.sites.map((s) => s.name);
+}
+
+/** The stacks that hold an external secret, in words. */
+function heldWhere(key: ExternalSecretKey): string {
+  return EXTERNAL_SECRETS.find((s) => s.id === key)?.heldWhen?.stacks ?? "every stack";
 }
 
 function fail(stackFile: string, problems: string[]): never {
@@ -144,7 +171,7 @@ function parseValue(text: string): unknown {
  * tests call it directly with edited config.
  */
 export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
-  const stackFile = `Pulumi.${stack}.yaml`;
+  const stackFile = raw.stackFile ?? `Pulumi.${stack}.yaml`;
   const problems: string[] = [];
   const own: Record<string, unknown> = {};
   for (const [fullKey, text] of Object.entries(raw.values)) {
@@ -174,30 +201,22 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     problems.push("aws:region: is required (the backups live in ap-northeast-1)");
   }
 
-  // SendGrid credentials exist only where the relay authenticates (never in staging). When
-  // relay.authenticated is missing or not a boolean, the schema has said so, and whether the key
-  // belongs here is unknown: nothing more is reported about it.
-  const rawRelay = (own.mail as { relay?: { authenticated?: unknown } } | undefined)?.relay?.authenticated;
-  const relayKnown = typeof rawRelay === "boolean";
-  const relayAuthenticated = rawRelay === true;
-  const secrets = {
-    cloudflareApiToken: pulumi.secret(""),
-    mailDbRootPassword: pulumi.secret(""),
-    mailDbAppPassword: pulumi.secret(""),
-    usermgmtDbPassword: pulumi.secret(""),
-  } as StackConfig["secrets"];
+  // Which external secrets this stack holds follows from its own config (e.g. SendGrid credentials
+  // only where the relay authenticates). A secret whose condition is itself invalid is not
+  // reported on: that key's own message says why, and whether the secret belongs is unknown.
+  const { held, undecided } = externalSecretsHeld(own);
+  const secrets: Partial<Record<ExternalSecretKey, pulumi.Output<string>>> = {};
   for (const key of EXTERNAL_SECRET_KEYS) {
     const fullKey = `${PROJECT}:${key}`;
     const value = raw.values[fullKey];
     const command = `pulumi config set --secret ${fullKey} <value> --stack ${stack}`;
-    if (key === "sendgridApiKey" && !relayKnown) {
+    if (undecided.includes(key)) {
       continue;
     }
-    const wanted = key !== "sendgridApiKey" || relayAuthenticated;
-    if (!wanted) {
+    if (!held.includes(key)) {
       if (value !== undefined) {
         problems.push(
-          `${fullKey}: must not be set: this stack's relay is unauthenticated; remove it with \`pulumi config rm ${fullKey} --stack ${stack}\``,
+          `${fullKey}: must not be set: only ${heldWhere(key)} hold it; remove it with \`pulumi config rm ${fullKey} --stack ${stack}\``,
         );
       }
     } else if (value === undefined || value === "") {
@@ -205,7 +224,7 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     } else if (!raw.secretKeys.has(fullKey)) {
       problems.push(`${fullKey}: is stored in plain text; set it again with \`${command}\``);
     } else if (
-      (TAKEN_OVER_MAIL_SECRETS as readonly string[]).includes(key) &&
+      EXTERNAL_SECRETS.find((spec) => spec.id === key)?.takenOverPassword &&
       !TAKEN_OVER_PASSWORD.test(value)
     ) {
       problems.push(
@@ -215,8 +234,25 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
       secrets[key] = pulumi.secret(value);
     }
   }
-  if (parsed.success && relayAuthenticated && parsed.output.rotations.sendgridApiKey === undefined) {
-    problems.push(`${PROJECT}:rotations.sendgridApiKey: is required when the relay authenticates`);
+  let today = raw.today;
+  if (raw.todayText !== undefined) {
+    const pinned = v.safeParse(isoDate, raw.todayText);
+    if (pinned.success) {
+      today = new Date(`${pinned.output}T00:00:00Z`);
+    } else {
+      problems.push(
+        `ONPREM_TODAY: must be a day of the calendar as YYYY-MM-DD (e.g. 2026-11-29), got "${raw.todayText}"`,
+      );
+    }
+  }
+  if (parsed.success && (raw.todayText === undefined || today !== undefined)) {
+    const found = rotationProblems(parsed.output.rotations, {
+      sites: passwordSites(parsed.output),
+      heldSecrets: held,
+      undecidedSecrets: undecided,
+      today: latestToday(today),
+    });
+    problems.push(...found.map((p) => `${keyName(p.path)}: ${p.message}`));
   }
 
   if (parsed.success) {
@@ -242,8 +278,9 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
     dockerHost: dockerHost!,
     awsRegion: awsRegion!,
     facts: { project: PROJECT, environment: parsed.output.environment, owner: parsed.output.owner },
-    secrets,
-    today: raw.today ?? new Date(),
+    secrets: secrets as ExternalSecrets,
+    heldSecrets: held,
+    today: today ?? new Date(),
   };
 }
 
@@ -254,9 +291,36 @@ export function loadStackConfig(stack: string = pulumi.getStack()): StackConfig 
   const { isConfigSecret } = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };
   const secretKeys = new Set(Object.keys(values).filter((k) => isConfigSecret(k)));
   const pinned = process.env.ONPREM_TODAY;
-  return parseStackConfig(stack, {
-    values,
-    secretKeys,
-    today: pinned ? new Date(`${pinned}T00:00:00Z`) : undefined,
-  });
+  return parseStackConfig(stack, { values, secretKeys, todayText: pinned || undefined });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reaching the Docker host
+
+/**
+ * SSH options for the Docker provider (`sshOpts`) on an `ssh://` host: every connection it opens
+ * (one `ssh … docker system dial-stdio` per Docker API connection) shares one SSH connection,
+ * the OpenSSH ControlMaster, instead of each logging in again; the master outlives the run by
+ * `ControlPersist`. The same `ControlPath` is set for the host in `~/.ssh/config`
+ * (docs/operator-setup.md, the CI setup action), so the `docker exec` commands, whose Docker CLI
+ * reads only that file, share the same master. Undefined for other hosts.
+ */
+export function dockerSshOpts(dockerHost: string): string[] | undefined {
+  if (!dockerHost.startsWith("ssh://")) {
+    return undefined;
+  }
+  return ["-o", "ControlMaster=auto", "-o", `ControlPath=${SSH_CONTROL_PATH}`, "-o", "ControlPersist=10m"];
+}
+
+/**
+ * `pulumi preview`/`up --parallel` for this estate (the CLI's default is 4 per CPU). Each
+ * operation on the Docker host holds at most two sessions on the shared SSH connection (a
+ * `docker exec` command: its API connection and the exec stream; a provider call: one), and
+ * sshd allows `MaxSessions` 10 per connection by default: 4 x 2 stays below it. Sessions beyond
+ * it are not lost (OpenSSH's client then logs in on its own), but each such login counts against
+ * sshd's `MaxStartups` (10 unauthenticated at once, then refused at random). docs/operator-setup.md.
+ */
+export const PULUMI_PARALLEL = 4;
+
+/** Where the shared SSH connection's socket lives: `%C` is OpenSSH's hash of host, port and user. */
+export const SSH_CONTROL_PATH = "~/.ssh/onprem-%C";

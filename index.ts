@@ -9,7 +9,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { loadStackConfig } from "./config";
+import { dockerSshOpts, loadStackConfig, passwordSites } from "./config";
 import { BackupInfra } from "./components/backup/BackupInfra";
 import { BILLING_REGION } from "./components/backup/policies";
 import { BlogStack } from "./components/blog/BlogStack";
@@ -28,7 +28,11 @@ const cfg = loadStackConfig();
 const production = cfg.stack === "production";
 
 // Default providers are disabled (Pulumi.yaml): every resource names one of these.
-const dockerProvider = new docker.Provider("docker", { host: cfg.dockerHost });
+// Over ssh://, every Docker API connection shares one SSH connection (config.ts, dockerSshOpts).
+const dockerProvider = new docker.Provider("docker", {
+  host: cfg.dockerHost,
+  sshOpts: dockerSshOpts(cfg.dockerHost),
+});
 const randomProvider = new random.Provider("random");
 const commandProvider = new command.Provider("command");
 const cloudflareProvider = new cloudflare.Provider("cloudflare", {
@@ -42,7 +46,7 @@ const awsBillingProvider = cfg.backup.costAlarms
   ? new aws.Provider("aws-billing", { region: BILLING_REGION, defaultTags: awsDefaultTags })
   : undefined;
 
-const siteNames = cfg.blog.sites.map((s) => s.name);
+const siteNames = passwordSites(cfg);
 const stamps = rotationStamps(cfg.rotations, siteNames);
 const secrets = new GeneratedSecrets(
   "secrets",
@@ -149,7 +153,9 @@ export const inboundMailWorker = tunnel.workerName;
 /** Every secret's last rotation, age, period and status (ok, due within 14 days, overdue). */
 export const secretRotation = pulumi.output(
   rotationReport(
-    inventoryFor(siteNames).filter((s) => s.id !== "sendgridApiKey" || cfg.mail.relay.authenticated),
+    inventoryFor(siteNames).filter(
+      (s) => s.source !== "external" || cfg.heldSecrets.some((id) => id === s.id),
+    ),
     stamps,
     cfg.today,
   ),

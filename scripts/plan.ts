@@ -1,31 +1,34 @@
 /**
  * `npm run plan -- --stack <production|staging> [--json] [--diagram <file>] [--stack-file <file>]
- *   [--policy-config <file.json>]`
+ *   [--policy-config <file.json>] [--policy-pack <dir>]`
  *
  * The offline plan: evaluates the real program for one stack under Pulumi's mock engine (no
  * Pulumi CLI, no Docker host, no cloud account) and prints the resource tree by component, the
  * start order as waves with the critical path, the policy report, the secret rotation status and
- * the seed's §4.6 pre-deploy checklist. `--json` prints the same as one JSON document;
+ * the seed's §4.6 pre-deploy checklist. `--json` prints the same as one JSON document on stdout
+ * (run it as `npm run --silent plan -- …`: npm prints its banner on stdout otherwise);
  * `--diagram` also writes a Mermaid diagram of the estate; `--stack-file` plans an edited copy of
- * the stack file instead of `Pulumi.<stack>.yaml`; `--policy-config` is the policy pack's config,
- * as `pulumi preview --policy-pack-config` takes it.
+ * the stack file instead of `Pulumi.<stack>.yaml`; `--policy-config` is the policy pack's config
+ * as `pulumi preview --policy-pack-config` takes it, by default the stack's own
+ * `policy/config/<stack>.json`; `--policy-pack` the pack's directory (`policy`).
  *
  * Exit codes: 0 fine; 1 a mandatory policy violation; 2 a config error (the message names the
- * key, or the file that is not valid YAML, or the unreadable policy config); 64 bad usage.
+ * key, or the file that is not valid YAML, or the policy config that cannot be read or that the
+ * pack refuses); 4 the policy pack did not run (not installed, failed); 64 bad usage.
  */
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { isStackName, STACKS } from "../test/harness/constants";
+import { isStackName, policyConfigFile, STACKS } from "../test/harness/constants";
 import { spawnPolicyPack } from "../test/harness/pack-process";
 import type { Plan } from "./lib/plan";
 import type { PolicyPackConfig } from "./lib/policy";
 
-export const EXIT = { ok: 0, mandatoryViolation: 1, configError: 2, usage: 64 } as const;
+export const EXIT = { ok: 0, mandatoryViolation: 1, configError: 2, policyNotRun: 4, usage: 64 } as const;
 
-const USAGE = `usage: npm run plan -- --stack <${STACKS.join("|")}> [--json] [--diagram <file.mmd>] [--stack-file <file>] [--policy-config <file.json>]`;
+const USAGE = `usage: npm run --silent plan -- --stack <${STACKS.join("|")}> [--json] [--diagram <file.mmd>] [--stack-file <file>] [--policy-config <file.json>] [--policy-pack <dir>]`;
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -38,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
         diagram: { type: "string" },
         "stack-file": { type: "string" },
         "policy-config": { type: "string" },
+        "policy-pack": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -74,23 +78,29 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.configError;
   };
 
-  let policyConfig: PolicyPackConfig = {};
-  if (args["policy-config"]) {
-    try {
-      policyConfig = JSON.parse(
-        fs.readFileSync(path.resolve(args["policy-config"]), "utf8"),
-      ) as PolicyPackConfig;
-    } catch (e) {
-      return configError(`--policy-config ${args["policy-config"]}: ${(e as Error).message.split("\n")[0]}`);
+  // The stack's own policy-pack config unless another is given, as CI and the README pass it.
+  const root = path.resolve(__dirname, "..");
+  const policyConfigName = args["policy-config"] ?? policyConfigFile(stack);
+  const policyConfigPath = args["policy-config"]
+    ? path.resolve(args["policy-config"])
+    : path.join(root, policyConfigName);
+  let policyConfig: PolicyPackConfig;
+  try {
+    policyConfig = JSON.parse(fs.readFileSync(policyConfigPath, "utf8")) as PolicyPackConfig;
+    if (policyConfig === null || typeof policyConfig !== "object" || Array.isArray(policyConfig)) {
+      throw new Error("must be a JSON object of policy names to levels or settings");
     }
+  } catch (e) {
+    return configError(`policy config ${policyConfigName}: ${(e as Error).message.split("\n")[0]}`);
   }
+  const packDir = path.resolve(args["policy-pack"] ?? path.join(root, "policy"));
   // The pack's process starts first, before this script loads the program, the mock engine and
   // the gRPC client (about a second): its start, type-checking the pack under ts-node as the CLI
   // does, takes longest, and it shares no state with the rest.
   const abort = new AbortController();
   let spawned: ChildProcess | Error;
   try {
-    spawned = spawnPolicyPack(undefined, abort.signal);
+    spawned = spawnPolicyPack(packDir, abort.signal);
   } catch (e) {
     spawned = e instanceof Error ? e : new Error(String(e)); // e.g. not installed: the report says so
   }
@@ -123,8 +133,12 @@ async function main(argv: string[]): Promise<number> {
     if (!evaluation.ok) {
       return configError(evaluation.configError);
     }
-    const policy = await runPolicyPack(evaluation.run.resources, stack, policyConfig, pack);
+    const policy = { ...(await runPolicyPack(evaluation.run.resources, stack, policyConfig, pack)) };
+    policy.configFile = policyConfigName;
     lap("policy pack");
+    if (policy.status === "invalid-config") {
+      return configError(`policy config ${policyConfigName}: ${policy.reason ?? "refused"}`);
+    }
     plan = buildPlan(stack, evaluation.run, policy);
     diagram = mermaidDiagram(evaluation.run.resources, diagramTitle(stack));
   } finally {
@@ -142,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
   if (process.env.ONPREM_PLAN_TIMINGS) {
     process.stderr.write(`timings: ${timings.map(([p, ms]) => `${p} ${Math.round(ms)} ms`).join(", ")}\n`);
   }
-  return plan.ok ? EXIT.ok : EXIT.mandatoryViolation;
+  return plan.policy.status !== "ran" ? EXIT.policyNotRun : plan.ok ? EXIT.ok : EXIT.mandatoryViolation;
 }
 
 main(process.argv.slice(2)).then(

@@ -20,6 +20,15 @@ function mail(values: StackValues): MailValues {
   return values["onprem-infra:mail"] as MailValues;
 }
 
+/** The rotation stamps of a stack's values, for editing. */
+function rotations(
+  values: StackValues,
+): Record<string, string> & { siteDbPasswords: Record<string, string> } {
+  return values["onprem-infra:rotations"] as Record<string, string> & {
+    siteDbPasswords: Record<string, string>;
+  };
+}
+
 async function expectConfigError(
   stack: StackName,
   edit: Edit,
@@ -38,6 +47,13 @@ async function expectConfigError(
   assert.match(message, expected);
   assert.equal(registeredCount(), 0, "no resource may be registered");
   return message;
+}
+
+/** The placeholders of `stack`'s secrets without `keys` (short names). */
+function secretsWithout(stack: StackName, ...keys: string[]): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(secretsFor(stack)).filter(([k]) => !keys.some((key) => k === `onprem-infra:${key}`)),
+  );
 }
 
 describe("config errors stop the program before any resource", () => {
@@ -227,6 +243,36 @@ describe("config errors stop the program before any resource", () => {
       (v) => ((v["onprem-infra:rotations"] as Record<string, string>).tunnelSecret = "2026-02-30"),
       /onprem-infra:rotations\.tunnelSecret: 2026-02-30 is not a day of the calendar/,
     ],
+    [
+      "a rotation stamp naming no secret",
+      "production",
+      (v) => ((v["onprem-infra:rotations"] as Record<string, string>).mailDbRootPasswd = "2026-10-01"),
+      /onprem-infra:rotations\.mailDbRootPasswd: is not a known key/,
+    ],
+    [
+      "a rotation stamp naming no site",
+      "production",
+      (v) => (rotations(v).siteDbPasswords["kuma8088-tec"] = "2026-10-01"),
+      /onprem-infra:rotations\.siteDbPasswords\.kuma8088-tec: names no WordPress site of onprem-infra:blog\.sites/,
+    ],
+    [
+      "a rotation stamp for a secret the stack does not hold",
+      "staging",
+      (v) => (rotations(v).sendgridApiKey = "2026-04-15"),
+      /onprem-infra:rotations\.sendgridApiKey: names a secret this stack does not hold/,
+    ],
+    [
+      "a rotation stamp in the future",
+      "production",
+      (v) => (rotations(v).mailApiKey = "2099-01-01"),
+      /onprem-infra:rotations\.mailApiKey: 2099-01-01 is in the future \(today is \d{4}-\d\d-\d\d\)/,
+    ],
+    [
+      "a site without its password's stamp",
+      "staging",
+      (v) => delete rotations(v).siteDbPasswords.webmakeprofit,
+      /onprem-infra:rotations\.siteDbPasswords\.webmakeprofit: is required: the day site webmakeprofit's database password was made/,
+    ],
   ];
   for (const [what, stack, edit, expected] of cases) {
     it(`rejects ${what} (${stack})`, async () => {
@@ -239,39 +285,72 @@ describe("config errors stop the program before any resource", () => {
       "production",
       () => undefined,
       /onprem-infra:sendgridApiKey: is required; set it with `pulumi config set --secret onprem-infra:sendgridApiKey <value> --stack production`/,
-      { "onprem-infra:cloudflareApiToken": "cf-token" },
+      secretsWithout("production", "sendgridApiKey"),
     );
   });
 
-  it("rejects an external secret stored in plain text", async () => {
-    const values = cloneValues(readStackValues("staging"));
-    values["onprem-infra:cloudflareApiToken"] = "cf-token-in-plain-text";
-    let message = "";
+  /** Runs `stack` with `edit` applied and returns the error it stops with ("" when it runs). */
+  async function stopsWith(stack: StackName, edit: Edit, secrets?: Record<string, string>): Promise<string> {
+    const values = cloneValues(readStackValues(stack));
+    edit(values);
     try {
-      await runStack("staging", values, {});
+      await runStack(stack, values, secrets ?? secretsFor(stack, values));
+      return "";
     } catch (err) {
-      message = (err as Error).message;
+      return (err as Error).message;
     }
+  }
+
+  it("the CLI itself refuses a declared secret stored in plain text, before the program runs", async () => {
+    const message = await stopsWith(
+      "staging",
+      (v) => (v["onprem-infra:cloudflareApiToken"] = "cf-token-in-plain-text"),
+      secretsWithout("staging", "cloudflareApiToken"),
+    );
+    assert.equal(
+      message,
+      "the Pulumi CLI stops before the program runs:\n  - Stack 'staging' with configuration key 'cloudflareApiToken' must be encrypted as it's secret",
+    );
+    assert.equal(registeredCount(), 0);
+  });
+
+  it("rejects an undeclared secret (held by production only) stored in plain text", async () => {
+    const message = await stopsWith(
+      "production",
+      (v) => (v["onprem-infra:sendgridApiKey"] = "SG.in-plain-text"),
+      secretsWithout("production", "sendgridApiKey"),
+    );
     assert.match(
       message,
-      /onprem-infra:cloudflareApiToken: is stored in plain text; set it again with `pulumi config set --secret/,
+      /^Invalid stack config in Pulumi\.production\.yaml:\n {2}- onprem-infra:sendgridApiKey: is stored in plain text; set it again with `pulumi config set --secret onprem-infra:sendgridApiKey <value> --stack production`$/,
+    );
+    assert.equal(registeredCount(), 0);
+  });
+
+  it("the CLI refuses a stack file missing a declared key, or holding one of the wrong type", async () => {
+    assert.equal(
+      await stopsWith("production", (v) => {
+        delete v["onprem-infra:owner"];
+        delete v["onprem-infra:rotations"];
+      }),
+      "the Pulumi CLI stops before the program runs:\n  - Stack 'production' is missing configuration values 'owner' and 'rotations'",
+    );
+    assert.equal(registeredCount(), 0);
+    assert.equal(
+      await stopsWith("staging", (v) => (v["onprem-infra:tunnel"] = "onprem-staging")),
+      "the Pulumi CLI stops before the program runs:\n  - Stack 'staging' with configuration key 'tunnel' must be of type 'object'",
     );
     assert.equal(registeredCount(), 0);
   });
 
   it("requires each taken-over mail password, names its command, and refuses one SQL or a DSN would mangle", async () => {
+    // Declared in Pulumi.yaml (every stack holds them), so the CLI itself requires each one.
     for (const key of ["mailDbRootPassword", "mailDbAppPassword", "usermgmtDbPassword"]) {
-      const others = Object.fromEntries(
-        Object.entries(secretsFor("staging")).filter(([k]) => k !== `onprem-infra:${key}`),
+      assert.equal(
+        await stopsWith("staging", () => undefined, secretsWithout("staging", key)),
+        `the Pulumi CLI stops before the program runs:\n  - Stack 'staging' is missing configuration value '${key}'`,
       );
-      await expectConfigError(
-        "staging",
-        () => undefined,
-        new RegExp(
-          `onprem-infra:${key}: is required; set it with \`pulumi config set --secret onprem-infra:${key} <value> --stack staging\``,
-        ),
-        others,
-      );
+      assert.equal(registeredCount(), 0);
     }
     await expectConfigError(
       "staging",
@@ -285,7 +364,7 @@ describe("config errors stop the program before any resource", () => {
     await expectConfigError(
       "staging",
       () => undefined,
-      /onprem-infra:sendgridApiKey: must not be set: this stack's relay is unauthenticated/,
+      /onprem-infra:sendgridApiKey: must not be set: only stacks whose mail relay authenticates \(mail\.relay\.authenticated: true\) hold it; remove it with `pulumi config rm onprem-infra:sendgridApiKey --stack staging`/,
       secretsFor("production"),
     );
   });
@@ -299,6 +378,36 @@ describe("config errors stop the program before any resource", () => {
       );
       assert.equal(message.split("\n").length, 2, message);
     }
+  });
+
+  describe("ONPREM_TODAY", () => {
+    afterEach(() => delete process.env.ONPREM_TODAY);
+
+    it("a malformed one is an error naming it", async () => {
+      process.env.ONPREM_TODAY = "2026-11-31";
+      const message = await expectConfigError(
+        "staging",
+        () => undefined,
+        /^Invalid stack config in Pulumi\.staging\.yaml:\n {2}- ONPREM_TODAY: must be a day of the calendar as YYYY-MM-DD \(e\.g\. 2026-11-29\), got "2026-11-31"$/,
+      );
+      assert.equal(message.split("\n").length, 2, "nothing else is judged against a day that is not one");
+      process.env.ONPREM_TODAY = "29.11.2026";
+      await expectConfigError(
+        "staging",
+        () => undefined,
+        /ONPREM_TODAY: must be a day of the calendar as YYYY-MM-DD \(e\.g\. 2026-11-29\), got "29\.11\.2026"/,
+      );
+    });
+
+    it("a stamp after the pinned day is in the future", async () => {
+      process.env.ONPREM_TODAY = "2026-09-30";
+      const message = await expectConfigError(
+        "staging",
+        () => undefined,
+        /onprem-infra:rotations\.mailDbRootPassword: 2026-10-01 is in the future \(today is 2026-09-30\)/,
+      );
+      assert.match(message, /onprem-infra:rotations\.siteDbPasswords\.kuma8088: 2026-10-01 is in the future/);
+    });
   });
 
   it("reports every problem at once, in one message", async () => {

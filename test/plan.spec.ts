@@ -25,12 +25,51 @@ import { containerNeeds, containers, maskedInputs, SECRET } from "../scripts/lib
 import type { Plan } from "../scripts/lib/plan";
 import type { CapturedResource } from "./harness/engine";
 import { ROOT, runStack, SECRET_PLACEHOLDERS, StackRun } from "./harness/stack";
+import { isStackName } from "./harness/constants";
 import { CONTAINER } from "./harness/types";
 
 interface Spawned {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** Runs a shell command line in the repository as an operator types it (node and npm on PATH). */
+function runShell(command: string): Promise<Spawned> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", command], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
+      },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The `npm run … plan … --json` command lines of the README's and docs' shell blocks. */
+function documentedJsonPlanCommands(): string[] {
+  const files = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).map((f) => path.join("docs", f))];
+  const commands: string[] = [];
+  for (const file of files.filter((f) => f.endsWith(".md"))) {
+    const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+    for (const block of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
+      for (const line of block[1].split("\n")) {
+        const command = line.replace(/\s+#.*$/, "").trim();
+        if (/^npm run\b.*\bplan\b.*--json\b/.test(command)) {
+          commands.push(command);
+        }
+      }
+    }
+  }
+  return commands;
 }
 
 function runPlan(args: string[]): Promise<Spawned> {
@@ -85,6 +124,13 @@ function fake(
     state: {},
   };
 }
+
+/** The mail database passwords every stack holds, taken over from the running estate. */
+const MAIL_DB_SECRETS = [
+  "onprem-infra:mailDbRootPassword",
+  "onprem-infra:mailDbAppPassword",
+  "onprem-infra:usermgmtDbPassword",
+];
 
 describe("plan: model", () => {
   it("derives a container's needs through non-container resources, not through other containers", () => {
@@ -286,13 +332,21 @@ describe("renovate.json: image updates", () => {
   });
 });
 
-describe("npm run plan (spawned)", () => {
+describe("npm run plan (spawned)", function () {
+  // Ten plans at once on a shared machine.
+  this.timeout(300_000);
   let text: Spawned;
   let json: Spawned;
   let violation: Spawned;
   let invalidKey: Spawned;
   let invalidYaml: Spawned;
   let badUsage: Spawned;
+  let productionCopy: Spawned;
+  let productionCopyFile: string;
+  let unknownPolicy: Spawned;
+  let notInstalled: Spawned;
+  let documentedJson: Spawned;
+  let documentedJsonCommand: string;
   let secrets: string[];
   let stagingDiagram: string;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
@@ -311,14 +365,43 @@ describe("npm run plan (spawned)", () => {
     fs.writeFileSync(file, stringify(doc));
     const broken = path.join(dir, "broken.yaml");
     fs.writeFileSync(broken, "config:\n  onprem-infra:mail: {services: [\n");
+    // A copy of production with an unauthenticated relay (so no SendGrid key) and the Cloudflare
+    // token set with --secret.
+    productionCopyFile = path.join(dir, "production-copy.yaml");
+    const prod = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as {
+      config: Record<string, Record<string, unknown>>;
+    };
+    (prod.config["onprem-infra:mail"].relay as Record<string, unknown>).authenticated = false;
+    delete prod.config["onprem-infra:rotations"].sendgridApiKey;
+    prod.config["onprem-infra:cloudflareApiToken"] = { secure: "v1:ciphertext-of-the-cloudflare-token" };
+    for (const key of MAIL_DB_SECRETS) {
+      prod.config[key] = { secure: `v1:ciphertext-of-${key}` };
+    }
+    fs.writeFileSync(productionCopyFile, stringify(prod));
+    // Production with a 7-day Object Lock: staging's policy settings accept it, production's do not.
+    const shortLock = path.join(dir, "production-7-days.yaml");
+    const prod7 = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as {
+      config: Record<string, Record<string, unknown>>;
+    };
+    prod7.config["onprem-infra:backup"].retentionDays = 7;
+    fs.writeFileSync(shortLock, stringify(prod7));
+    const typo = path.join(dir, "typo.json");
+    fs.writeFileSync(typo, JSON.stringify({ "pinned-imagez": "disabled" }));
+    const emptyPack = path.join(dir, "empty-pack");
+    fs.mkdirSync(emptyPack);
+    [documentedJsonCommand] = documentedJsonPlanCommands();
+    assert.ok(documentedJsonCommand, "the README shows the plan's --json command");
     const runs = Promise.all([
       runPlan(["--stack", "staging", "--diagram", diagramFile]),
       runPlan(["--stack", "staging", "--json"]),
-      // The example config asks for production's 30-day Object Lock; staging keeps 1 day.
-      runPlan(["--stack", "staging", "--json", "--policy-config", "policy/policy-config.example.json"]),
+      runPlan(["--stack", "production", "--stack-file", shortLock, "--json"]),
       runPlan(["--stack", "staging", "--stack-file", file, "--json"]),
       runPlan(["--stack", "staging", "--stack-file", broken]),
       runPlan(["--stack", "prod"]),
+      runPlan(["--stack", "production", "--stack-file", productionCopyFile, "--json"]),
+      runPlan(["--stack", "staging", "--json", "--policy-config", typo]),
+      runPlan(["--stack", "staging", "--json", "--policy-pack", emptyPack]),
+      runShell(documentedJsonCommand),
     ]);
     // Generated secret values as the mock engine makes them: none may reach the output.
     const { capture } = await runStack("staging");
@@ -330,7 +413,18 @@ describe("npm run plan (spawned)", () => {
     ];
     assert.ok(secrets.length > 2);
     stagingDiagram = mermaidDiagram(capture.resources, diagramTitle("staging"));
-    [text, json, violation, invalidKey, invalidYaml, badUsage] = await runs;
+    [
+      text,
+      json,
+      violation,
+      invalidKey,
+      invalidYaml,
+      badUsage,
+      productionCopy,
+      unknownPolicy,
+      notInstalled,
+      documentedJson,
+    ] = await runs;
   });
 
   it("prints the staging estate with its waves, critical path, policy report, rotation and checklist", () => {
@@ -344,7 +438,10 @@ describe("npm run plan (spawned)", () => {
       /Critical path: mailserver-staging-clamav \(300s\) -> mailserver-staging-rspamd \(60s\) -> mailserver-staging-postfix \(60s\) -> mailserver-staging-roundcube \(60s\) -> mailserver-staging-nginx \(60s\)/,
     );
     assert.match(out, /Estimated time to all healthy: ~540s/);
-    assert.match(out, /Policy report\n=+\n {2}\d+ policies; \d+ findings\n {2}mandatory \(0\): none/);
+    assert.match(
+      out,
+      /Policy report\n=+\n {2}config: policy\/config\/staging\.json\n {2}\d+ policies; \d+ findings\n {2}mandatory \(0\): none/,
+    );
     assert.match(out, /Secret rotation\n=+\n {2}secret +source +rotated/);
     assert.match(out, /mailDbRootPassword +external +\d{4}-\d\d-\d\d +\d+d +90d/);
     assert.match(out, /\[x\] 設定ファイルの構文チェック \/ config syntax/);
@@ -383,7 +480,12 @@ describe("npm run plan (spawned)", () => {
     assert.equal(fs.readFileSync(diagramFile, "utf8"), stagingDiagram);
   });
 
-  it("exits 1 on a mandatory violation and reports it under its enforcement level", () => {
+  it("checks each stack with its own policy config by default", () => {
+    assert.equal((JSON.parse(json.stdout) as Plan).policy.configFile, "policy/config/staging.json");
+    assert.equal((JSON.parse(violation.stdout) as Plan).policy.configFile, "policy/config/production.json");
+  });
+
+  it("exits 1 on a mandatory violation (production's 30-day lock) and reports it under its enforcement level", () => {
     assert.equal(violation.code, 1, violation.stderr);
     const plan = JSON.parse(violation.stdout) as Plan;
     assert.equal(plan.ok, false);
@@ -403,9 +505,13 @@ describe("npm run plan (spawned)", () => {
     }
   });
 
-  it("exits 2 on a config error and names the key, in text and JSON", () => {
+  it("exits 2 on a config error and names the key and the file planned, in text and JSON", () => {
     assert.equal(invalidKey.code, 2, invalidKey.stderr);
     assert.match(invalidKey.stderr, /onprem-infra:mail\.services\.nginx\.memory/);
+    assert.ok(
+      invalidKey.stderr.startsWith(`Invalid stack config in ${path.join(dir, "Pulumi.staging.yaml")}:`),
+      invalidKey.stderr,
+    );
     const body = JSON.parse(invalidKey.stdout) as { ok: boolean; configError: string };
     assert.equal(body.ok, false);
     assert.match(body.configError, /onprem-infra:mail\.services\.nginx\.memory/);
@@ -415,6 +521,84 @@ describe("npm run plan (spawned)", () => {
     assert.equal(invalidYaml.code, 2, invalidYaml.stderr);
     assert.match(invalidYaml.stderr, /broken\.yaml is not valid YAML: .* at line 3, column 1/);
     assert.equal(invalidYaml.stdout, "");
+  });
+
+  it("the checklist says how to recover from a failed health wait: replace the container", () => {
+    const plan = JSON.parse(json.stdout) as Plan;
+    const item = plan.checklist.find((c) => /failed health wait/.test(c.item));
+    assert.equal(item?.status, "operator");
+    assert.match(item?.detail ?? "", /which the next pulumi up only updates in place, without waiting/);
+    assert.match(item?.detail ?? "", /longest: mailserver-staging-clamav, \d+s/);
+    assert.equal(
+      item?.command,
+      "pulumi up --stack staging --policy-pack policy --policy-pack-config policy/config/staging.json --parallel 4 --replace 'urn:pulumi:staging::onprem-infra::onprem:mail:MailserverStack$docker:index/container:Container::mail-clamav'",
+    );
+    assert.match(
+      text.stdout,
+      /Next: pulumi preview --stack staging --policy-pack policy --policy-pack-config policy\/config\/staging\.json --parallel 4, review, then pulumi up --stack staging/,
+    );
+  });
+
+  it("says which external secrets are not set yet, and that it used placeholders", () => {
+    const plan = JSON.parse(json.stdout) as Plan;
+    const held = [...MAIL_DB_SECRETS, "onprem-infra:cloudflareApiToken"];
+    assert.deepEqual(plan.externalSecrets, { held, unset: held });
+    const item = plan.checklist.find((c) => /external secrets set/.test(c.item));
+    assert.equal(item?.status, "attention");
+    assert.equal(
+      item?.detail,
+      `not yet set in Pulumi.staging.yaml: ${held.join(", ")} (this plan used placeholders; \`pulumi preview\` stops until each is set)`,
+    );
+    assert.equal(
+      item?.command,
+      held.map((key) => `pulumi config set --secret ${key} <value> --stack staging`).join(" && "),
+    );
+  });
+
+  it("plans a copy by its own config: a secret set with --secret counts as set, and no placeholder it added is ever to be removed", () => {
+    assert.equal(productionCopy.code, 0, productionCopy.stderr);
+    const plan = JSON.parse(productionCopy.stdout) as Plan;
+    assert.deepEqual(plan.externalSecrets, {
+      held: [...MAIL_DB_SECRETS, "onprem-infra:cloudflareApiToken"],
+      unset: [],
+    });
+    const item = plan.checklist.find((c) => /external secrets set/.test(c.item));
+    assert.equal(item?.status, "verified");
+    assert.match(item?.detail ?? "", /set, encrypted \(secure:\) in .*production-copy\.yaml/);
+    assert.ok(!productionCopy.stdout.includes("pulumi config rm"));
+    assert.ok(!productionCopy.stdout.includes("ciphertext-of-the-cloudflare-token"));
+    assert.match(plan.checklist[0].detail, /production-copy\.yaml parsed/);
+  });
+
+  it("exits 2 when the pack refuses its config, naming the file and the policy", () => {
+    assert.equal(unknownPolicy.code, 2, unknownPolicy.stderr);
+    assert.match(
+      unknownPolicy.stderr,
+      /^policy config .*typo\.json: policy-pack config names an unknown policy "pinned-imagez"/,
+    );
+    assert.equal((JSON.parse(unknownPolicy.stdout) as { ok: boolean }).ok, false);
+  });
+
+  it("exits 4 when the policy pack did not run, and says so", () => {
+    assert.equal(notInstalled.code, 4, notInstalled.stderr);
+    const plan = JSON.parse(notInstalled.stdout) as Plan;
+    assert.equal(plan.ok, false);
+    assert.equal(plan.policy.status, "unavailable");
+    assert.match(plan.policy.reason ?? "", /the policy pack's dependencies are not installed/);
+    assert.ok(plan.checklist.some((c) => c.status === "attention" && /policy pack/.test(c.item)));
+  });
+
+  it("the README's --json command prints one JSON document on stdout, nothing before it", () => {
+    assert.equal(documentedJson.code, 0, `${documentedJsonCommand}\n${documentedJson.stderr}`);
+    const plan = JSON.parse(documentedJson.stdout) as Plan;
+    assert.ok(isStackName(plan.stack), documentedJsonCommand);
+    for (const command of documentedJsonPlanCommands()) {
+      assert.match(
+        command,
+        /^npm run (--silent|-s) plan -- /,
+        `${command}: npm prints its banner on stdout without --silent`,
+      );
+    }
   });
 
   it("exits 64 on bad usage", () => {

@@ -13,19 +13,56 @@ import {
   Diagnostic,
   formatDiagnostics,
   mandatory,
+  PolicyConfigError,
   PolicyPackAnalyzer,
   PolicyPackConfig,
   POLICY_DIR,
 } from "./harness/analyzer";
-import { runStack, STACKS, StackName } from "./harness/stack";
+import { policyConfigFile } from "./harness/constants";
+import { ROOT, runStack, STACKS, StackName } from "./harness/stack";
 
-/** Production runs with its committed pack config (30-day Object Lock retention), as CI passes it. */
-const CONFIG: Record<StackName, PolicyPackConfig> = {
-  production: JSON.parse(
-    fs.readFileSync(path.join(POLICY_DIR, "policy-config.json"), "utf8"),
-  ) as PolicyPackConfig,
-  staging: {},
-};
+function readPolicyConfig(file: string): PolicyPackConfig {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8")) as PolicyPackConfig;
+}
+
+/**
+ * Each stack runs with its own committed pack config (`policy/config/<stack>.json`), as CI,
+ * `npm run plan` and the README's commands pass it: production asks for the 30-day Object Lock.
+ */
+const CONFIG = Object.fromEntries(STACKS.map((s) => [s, readPolicyConfig(policyConfigFile(s))])) as Record<
+  StackName,
+  PolicyPackConfig
+>;
+
+/**
+ * Every documented `pulumi preview`/`pulumi up` that runs the pack (README.md, docs/*.md): its
+ * stack (`<s>` for a placeholder) and the pack config it passes, if any. Commands are read per
+ * line in code blocks and per inline code span (joined when wrapped) in prose.
+ */
+function documentedPackCommands(): { file: string; command: string; stack?: string; config?: string }[] {
+  const files = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).map((f) => path.join("docs", f))];
+  const found: { file: string; command: string; stack?: string; config?: string }[] = [];
+  for (const file of files.filter((f) => f.endsWith(".md"))) {
+    const parts = fs.readFileSync(path.join(ROOT, file), "utf8").split("```");
+    const lines = parts.flatMap((part, i) =>
+      i % 2 === 1 ? part.split("\n") : [...part.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, " ")),
+    );
+    for (const line of lines) {
+      for (const piece of line.split(/&&|;/)) {
+        const m = /pulumi (preview|up)\b.*--policy-pack policy\b.*/.exec(piece);
+        if (m) {
+          found.push({
+            file,
+            command: m[0].trim(),
+            stack: /--stack (\S+)/.exec(m[0])?.[1],
+            config: /--policy-pack-config (\S+)/.exec(m[0])?.[1],
+          });
+        }
+      }
+    }
+  }
+  return found;
+}
 
 const captured = new Map<StackName, CapturedResource[]>();
 
@@ -69,12 +106,63 @@ describe("policy pack enforcement (Analyzer gRPC, as the engine runs it)", funct
   });
 
   it("accepts the example config, waiver and all, and production's config keeps the 30-day lock", async () => {
-    const example = JSON.parse(
-      fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"),
-    ) as PolicyPackConfig;
+    const example = readPolicyConfig("policy/config/example.json");
     const diagnostics = await analyzeStack("production", await resourcesOf("production"), example, pack);
     assert.deepEqual(mandatory(diagnostics), []);
     assert.deepEqual(CONFIG.production["backup-bucket-safety"], { minRetentionDays: 30 });
+    assert.deepEqual(CONFIG.staging["backup-bucket-safety"], { minRetentionDays: 1 });
+  });
+
+  it("policy/config holds one config per stack, and the example", () => {
+    assert.deepEqual(
+      fs.readdirSync(path.join(POLICY_DIR, "config")).sort(),
+      [...STACKS.map((s) => `${s}.json`), "example.json"].sort(),
+    );
+  });
+
+  it("every documented command that runs the pack passes its stack's own config", () => {
+    const commands = documentedPackCommands().filter((c) => c.stack !== undefined);
+    assert.ok(commands.length >= 6, `only ${commands.length} documented commands`);
+    for (const c of commands) {
+      const expected =
+        c.stack === "<s>" || c.stack === "<stack>"
+          ? `policy/config/${c.stack}.json`
+          : policyConfigFile(c.stack as StackName);
+      assert.equal(c.config, expected, `${c.file}: ${c.command}`);
+    }
+  });
+
+  it("production's config refuses a retention staging's accepts", async () => {
+    const resources = copy(await resourcesOf("production"));
+    const lock = resources.find(
+      (r) => r.type === "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    );
+    assert.ok(lock, "production has an Object Lock configuration");
+    const rule = lock.wire.rule as { defaultRetention: { days: number } };
+    rule.defaultRetention.days = 7;
+    const names = async (stack: StackName) =>
+      mandatory(await analyzeStack("production", resources, CONFIG[stack], pack)).map((d) => d.policyName);
+    assert.deepEqual(await names("production"), ["backup-bucket-safety"]);
+    assert.deepEqual(await names("staging"), []);
+  });
+
+  it("a config the CLI (or, stricter, this harness) refuses never reaches the pack", async () => {
+    const refused: [PolicyPackConfig, RegExp][] = [
+      [{ "pinned-imagez": "disabled" }, /names an unknown policy "pinned-imagez"/],
+      [{ "backup-bucket-safety": { minRetentionDays: "30" } }, /minRetentionDays" must be of type "integer"/],
+      [
+        { "pinned-images": { waivers: [{ resource: "mail-nginx" }] } },
+        /waivers\[0\] needs a resource and a reason/,
+      ],
+      [{ "pinned-images": "strict" as never }, /invalid enforcement level "strict"/],
+      [{ "pinned-images": 3 as never }, /3 is not a valid value; must be a string or object/],
+    ];
+    for (const [config, message] of refused) {
+      await assert.rejects(
+        pack.configure(config),
+        (e: unknown) => e instanceof PolicyConfigError && message.test(e.message),
+      );
+    }
   });
 
   for (const stack of STACKS) {

@@ -3,19 +3,26 @@
  * their consumers, the rotation report, and no secret value in plain text anywhere.
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { GeneratedSecrets, rotationKeepers } from "../components/secrets/GeneratedSecrets";
 import { inventoryFor, SECRET_INVENTORY, siteSecretSpec } from "../components/secrets/inventory";
 import { rotationReport, rotationStatus } from "../components/secrets/rotation";
-import { rotationStamps } from "../components/secrets/schema";
+import { rotationProblems, rotationStamps } from "../components/secrets/schema";
 import { capture, CapturedResource } from "./harness/engine";
+import { isSecureNode } from "./harness/cli-config";
 import {
   cloneValues,
   readStackValues,
+  ROOT,
   runStack,
+  runtimeConfig,
   SECRET_PLACEHOLDERS,
   secretsFor,
   StackRun,
   STACKS,
+  unsetSecrets,
 } from "./harness/stack";
 import { RANDOM_PASSWORD } from "./harness/types";
 
@@ -48,16 +55,77 @@ describe("secrets inventory", () => {
     assert.equal(inventoryFor(["a", "b"]).length, SECRET_INVENTORY.length + 2);
   });
 
-  it("takes site stamps from the site or the default", () => {
+  it("takes each site's own stamp", () => {
     const stamps = rotationStamps(
       {
         ...Object.fromEntries(SECRET_INVENTORY.map((s) => [s.id, "2026-01-01"])),
-        siteDbPasswords: { default: "2026-02-01", b: "2026-03-01" },
+        siteDbPasswords: { a: "2026-02-01", b: "2026-03-01" },
       } as never,
       ["a", "b"],
     );
     assert.equal(stamps["siteDbPassword.a"], "2026-02-01");
     assert.equal(stamps["siteDbPassword.b"], "2026-03-01");
+  });
+});
+
+describe("rotation stamps are checked (rotationProblems)", () => {
+  const fixed = Object.fromEntries(
+    SECRET_INVENTORY.filter((s) => !("heldWhen" in s)).map((s) => [s.id, "2026-10-01"]),
+  );
+  const rotations = (over: Record<string, unknown> = {}) =>
+    ({ ...fixed, sendgridApiKey: "2026-04-15", siteDbPasswords: { a: "2026-10-01" }, ...over }) as never;
+  const ctx = { sites: ["a"], heldSecrets: ["sendgridApiKey", "cloudflareApiToken"], today: "2026-12-02" };
+  const lines = (found: { path: (string | number)[]; message: string }[]) =>
+    found.map((p) => `${p.path.join(".")}: ${p.message}`);
+
+  it("accepts stamps up to today, one per site and per secret held", () => {
+    assert.deepEqual(rotationProblems(rotations({ mailApiKey: "2026-12-02" }), ctx), []);
+  });
+
+  it("refuses a stamp in the future, naming it", () => {
+    assert.deepEqual(
+      lines(
+        rotationProblems(rotations({ mailApiKey: "2026-12-03", siteDbPasswords: { a: "2027-01-01" } }), ctx),
+      ),
+      [
+        "rotations.mailApiKey: 2026-12-03 is in the future (today is 2026-12-02)",
+        "rotations.siteDbPasswords.a: 2027-01-01 is in the future (today is 2026-12-02)",
+      ],
+    );
+  });
+
+  it("refuses a stamp naming no site, the old shared default, and a site without its own stamp", () => {
+    assert.deepEqual(
+      lines(
+        rotationProblems(rotations({ siteDbPasswords: { default: "2026-10-01", typo: "2026-10-01" } }), {
+          ...ctx,
+          sites: ["a", "b"],
+        }),
+      ),
+      [
+        "rotations.siteDbPasswords.default: is no longer used: each site has its own stamp, the day its password was made",
+        "rotations.siteDbPasswords.typo: names no WordPress site of onprem-infra:blog.sites (a, b); remove it or correct the name",
+        "rotations.siteDbPasswords.a: is required: the day site a's database password was made; for a site added now, today (2026-12-02)",
+        "rotations.siteDbPasswords.b: is required: the day site b's database password was made; for a site added now, today (2026-12-02)",
+      ],
+    );
+  });
+
+  it("requires the stamp of a secret the stack holds, and refuses one it does not hold", () => {
+    assert.deepEqual(lines(rotationProblems(rotations({ sendgridApiKey: undefined }), ctx)), [
+      "rotations.sendgridApiKey: is required: this stack holds onprem-infra:sendgridApiKey",
+    ]);
+    assert.deepEqual(lines(rotationProblems(rotations(), { ...ctx, heldSecrets: ["cloudflareApiToken"] })), [
+      "rotations.sendgridApiKey: names a secret this stack does not hold (only stacks whose mail relay authenticates (mail.relay.authenticated: true) hold onprem-infra:sendgridApiKey); remove it",
+    ]);
+    assert.deepEqual(
+      rotationProblems(rotations(), {
+        ...ctx,
+        heldSecrets: ["cloudflareApiToken"],
+        undecidedSecrets: ["sendgridApiKey"],
+      }),
+      [],
+    );
   });
 });
 
@@ -230,6 +298,32 @@ describe("rotations take effect, and only where they should", () => {
     ]);
   });
 
+  it("a new site's password is stamped with the day it was added, and reported so", async () => {
+    const values = cloneValues(readStackValues("production"));
+    const blog = values["onprem-infra:blog"] as { sites: Record<string, unknown>[] };
+    blog.sites.push({
+      name: "kuma8088-photo",
+      domain: "photo.kuma8088.com",
+      documentRoot: "kuma8088-photo",
+      database: "wp_kuma8088_photo",
+    });
+    const rotations = values["onprem-infra:rotations"] as { siteDbPasswords: Record<string, string> };
+    rotations.siteDbPasswords["kuma8088-photo"] = "2026-11-30";
+    const run = await runStack("production", values);
+    assert.deepEqual(run.capture.get("secrets-siteDbPassword-kuma8088-photo").inputs.keepers, {
+      rotatedOn: "2026-11-30",
+      rotationPeriodDays: "90",
+    });
+    const report = run.outputs.secretRotation.value as { id: string; rotatedOn: string }[];
+    assert.equal(report.find((r) => r.id === "siteDbPassword.kuma8088-photo")?.rotatedOn, "2026-11-30");
+    // Without its own stamp the site is refused, not given an older one.
+    delete rotations.siteDbPasswords["kuma8088-photo"];
+    await assert.rejects(
+      runStack("production", values),
+      /onprem-infra:rotations\.siteDbPasswords\.kuma8088-photo: is required: the day site kuma8088-photo's database password was made/,
+    );
+  });
+
   it("an external secret's stamp changes no resource", async () => {
     assert.deepEqual(await bump("sendgridApiKey"), []);
   });
@@ -306,6 +400,138 @@ describe("no secret in plain text", () => {
     );
     assert.ok(text.includes("abc"));
     assert.ok(!text.includes("hidden"));
+  });
+});
+
+/** Keys whose values are secrets by their name (rotation stamps, which are dates, aside). */
+const SECRET_NAME = /pass(word|phrase)|secret|token|api_?key|private_?key|credential/i;
+
+/**
+ * Every value of a stack file that is a secret but not encrypted: the registry's external
+ * secrets, and any key named like a secret, at any depth (`onprem-infra:rotations` holds only
+ * dates, named after the secrets).
+ */
+function plainTextSecrets(doc: { config?: Record<string, unknown> }, registry: readonly string[]): string[] {
+  const found: string[] = [];
+  const walk = (where: string, value: unknown, named: boolean): void => {
+    if (isSecureNode(value)) {
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(`${where}[${i}]`, v, named));
+    } else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        walk(`${where}.${k}`, v, named || SECRET_NAME.test(k));
+      }
+    } else if (named && value !== undefined && value !== null && value !== "") {
+      found.push(where);
+    }
+  };
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (key === "onprem-infra:rotations") {
+      continue;
+    }
+    walk(key, value, registry.includes(key) || SECRET_NAME.test(key.split(":")[1] ?? key));
+  }
+  return found;
+}
+
+describe("secrets in the stack files (docs/secrets.md)", () => {
+  const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+  const registry = Object.keys(SECRET_PLACEHOLDERS);
+
+  it("there is one stack file per stack", () => {
+    assert.deepEqual(stackFiles.sort(), STACKS.map((s) => `Pulumi.${s}.yaml`).sort());
+  });
+
+  for (const file of stackFiles) {
+    it(`${file} holds no secret in plain text: only secure: ciphertext from pulumi config set --secret`, () => {
+      const doc = parse(fs.readFileSync(path.join(ROOT, file), "utf8")) as {
+        config?: Record<string, unknown>;
+      };
+      assert.deepEqual(plainTextSecrets(doc, registry), []);
+    });
+
+    it(`${file} names no passphrase salt or KMS key: its secrets provider is Pulumi Cloud's, as CI's token decrypts`, () => {
+      const doc = parse(fs.readFileSync(path.join(ROOT, file), "utf8")) as Record<string, unknown>;
+      for (const key of ["encryptionsalt", "secretsprovider", "encryptedkey"]) {
+        assert.equal(
+          doc[key],
+          undefined,
+          `${file}: ${key} belongs to another secrets provider (docs/secrets.md)`,
+        );
+      }
+    });
+  }
+
+  it("the scan catches a secret in plain text, at the top or nested, and passes ciphertext", () => {
+    const doc = {
+      config: {
+        "onprem-infra:cloudflareApiToken": "cf-in-plain-text",
+        "onprem-infra:sendgridApiKey": { secure: "v1:abc" },
+        "onprem-infra:mail": {
+          relay: { host: "h", password: "hunter2" },
+          db: { rootPassword: { secure: "v1:x" } },
+        },
+        "aws:secretKey": "AKIA…",
+        "onprem-infra:rotations": { cloudflareApiToken: "2026-04-15" },
+      },
+    };
+    assert.deepEqual(plainTextSecrets(doc, registry), [
+      "onprem-infra:cloudflareApiToken",
+      "onprem-infra:mail.relay.password",
+      "aws:secretKey",
+    ]);
+  });
+
+  it("a secret set with --secret reaches the program as a secret, with a placeholder (nothing decrypts offline)", async () => {
+    const values = cloneValues(readStackValues("production"));
+    values["onprem-infra:cloudflareApiToken"] = { secure: "v1:ciphertext-of-the-cloudflare-token" };
+    values["onprem-infra:sendgridApiKey"] = { secure: "v1:ciphertext-of-the-sendgrid-key" };
+    for (const key of ["mailDbRootPassword", "mailDbAppPassword", "usermgmtDbPassword"]) {
+      values[`onprem-infra:${key}`] = { secure: `v1:ciphertext-of-${key}` };
+    }
+    assert.deepEqual(unsetSecrets(values), []);
+    assert.deepEqual(unsetSecrets(readStackValues("production")), [
+      "onprem-infra:mailDbRootPassword",
+      "onprem-infra:mailDbAppPassword",
+      "onprem-infra:usermgmtDbPassword",
+      "onprem-infra:sendgridApiKey",
+      "onprem-infra:cloudflareApiToken",
+    ]);
+    // Even with no placeholders handed in, the encrypted values arrive as secrets.
+    const config = runtimeConfig(values, {});
+    assert.equal(
+      config.values["onprem-infra:cloudflareApiToken"],
+      SECRET_PLACEHOLDERS["onprem-infra:cloudflareApiToken"],
+    );
+    assert.ok(config.secretKeys.has("onprem-infra:cloudflareApiToken"));
+    assert.ok(config.secretKeys.has("onprem-infra:sendgridApiKey"));
+    assert.ok(!config.secretKeys.has("onprem-infra:mail"));
+    const run = await runStack("production", values, {});
+    const provider = run.capture.get("cloudflare", "pulumi:providers:cloudflare");
+    assert.equal(provider.inputs.apiToken, SECRET_PLACEHOLDERS["onprem-infra:cloudflareApiToken"]);
+    assert.ok(provider.secretPaths.includes("apiToken"), "the token is a secret input");
+  });
+
+  it("placeholders stand only for secrets the stack's own config says it holds", () => {
+    const everyStack = [
+      "onprem-infra:mailDbRootPassword",
+      "onprem-infra:mailDbAppPassword",
+      "onprem-infra:usermgmtDbPassword",
+      "onprem-infra:cloudflareApiToken",
+    ];
+    assert.deepEqual(Object.keys(secretsFor("staging")), everyStack);
+    const values = cloneValues(readStackValues("production"));
+    (values["onprem-infra:mail"] as { relay: { authenticated: boolean } }).relay.authenticated = false;
+    assert.deepEqual(Object.keys(secretsFor("production", values)), everyStack);
+    assert.deepEqual(Object.keys(secretsFor("production")), [
+      "onprem-infra:mailDbRootPassword",
+      "onprem-infra:mailDbAppPassword",
+      "onprem-infra:usermgmtDbPassword",
+      "onprem-infra:sendgridApiKey",
+      "onprem-infra:cloudflareApiToken",
+    ]);
   });
 });
 

@@ -424,9 +424,14 @@ describe("adding and removing a site", () => {
     baseline = (await runStack("production")).capture;
   });
 
-  it("adding one config entry adds exactly that site's resources and changes only the config carriers", async () => {
+  /** A site's password stamp under `rotations.siteDbPasswords` (the day it was made). */
+  const stamps = (values: StackValues) =>
+    (values["onprem-infra:rotations"] as { siteDbPasswords: Record<string, string> }).siteDbPasswords;
+
+  it("adding one config entry (and its password's stamp) adds exactly that site's resources and changes only the config carriers", async () => {
     const values = cloneValues(readStackValues("production"));
     (values[BLOG] as Blog).sites.push(NEW_SITE);
+    stamps(values)[NEW_SITE.name] = "2026-11-30";
     const after = (await runStack("production", values)).capture;
     const d = diff(baseline, after);
     assert.deepEqual(d.added, siteResources(NEW_SITE));
@@ -452,10 +457,11 @@ describe("adding and removing a site", () => {
     ]);
   });
 
-  it("removing one config entry removes exactly that site's resources and changes only the config carriers", async () => {
+  it("removing one config entry (and its stamp) removes exactly that site's resources and changes only the config carriers", async () => {
     const values = cloneValues(readStackValues("production"));
     const sites = (values[BLOG] as Blog).sites;
     const [gone] = sites.splice(3, 1);
+    delete stamps(values)[gone.name];
     const after = (await runStack("production", values)).capture;
     const d = diff(baseline, after);
     assert.deepEqual(d.added, []);

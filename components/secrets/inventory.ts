@@ -2,6 +2,11 @@
  * The estate's secrets inventory (ESTATE.md "Secrets", seed §6): every secret, where it is used,
  * where it comes from and how often it is rotated. Nothing secret is read from anywhere else:
  * generated secrets are made from these entries, external ones are read from config by key.
+ *
+ * The external entries are the one registry of secrets set with `pulumi config set --secret`:
+ * config.ts reads and requires them from it (per stack, by `heldWhen`), the offline harness makes
+ * its placeholders from it, and a test holds `Pulumi.yaml`'s declarations to it. A new external
+ * secret is one entry appended here.
  */
 
 /** Where a secret's value comes from. */
@@ -12,12 +17,40 @@ export interface SecretSpec {
   id: string;
   description: string;
   /** Who consumes it (services, providers). */
-  usedBy: string[];
+  usedBy: readonly string[];
   source: SecretSource;
   /** Rotation period in days: 90 for database passwords, 365 for API keys (seed §6.3). */
   periodDays: number;
   /** For generated secrets: exact length. */
   length?: number;
+  /**
+   * External secrets only: whether a stack holds it, judged from that stack's own config (the
+   * `onprem-infra:` keys, not yet validated); `undefined` while the key it depends on is itself
+   * invalid (its own message says so). Absent: every stack holds it, so `Pulumi.yaml` declares it
+   * (`type: string`, `secret: true`, no default) and the CLI itself requires it, encrypted. A
+   * secret only some stacks hold cannot be declared there: the CLI requires every declared key
+   * without a default in every stack.
+   */
+  heldWhen?: HeldWhen;
+  /**
+   * External database passwords taken over from the running estate: config refuses a value
+   * outside `[A-Za-z0-9_-]{12,}` (it goes into SQL literals, DSNs and env files unquoted).
+   */
+  takenOverPassword?: boolean;
+}
+
+/** Which stacks hold an external secret: a test over the stack's config, and those stacks in words. */
+export interface HeldWhen {
+  /** e.g. "stacks whose mail relay authenticates (mail.relay.authenticated: true)". */
+  stacks: string;
+  test: (config: Readonly<Record<string, unknown>>) => boolean | undefined;
+}
+
+/** Whether the stack's mail relay authenticates (`mail.relay.authenticated`); undefined when that is no boolean. */
+export function relayAuthenticates(config: Readonly<Record<string, unknown>>): boolean | undefined {
+  const mail = config.mail as { relay?: { authenticated?: unknown } } | undefined;
+  const value = mail?.relay?.authenticated;
+  return typeof value === "boolean" ? value : undefined;
 }
 
 /** Database passwords: 90 days. */
@@ -26,7 +59,7 @@ export const DB_PASSWORD_DAYS = 90;
 export const API_KEY_DAYS = 365;
 
 /** The fixed secrets of the estate. Per-site WordPress database passwords are added by `siteSecretSpec`. */
-export const SECRET_INVENTORY: readonly SecretSpec[] = [
+export const SECRET_INVENTORY = [
   {
     id: "mailDbRootPassword",
     description:
@@ -34,6 +67,7 @@ export const SECRET_INVENTORY: readonly SecretSpec[] = [
     usedBy: ["mail/mariadb", "host/backup-mailserver.sh"],
     source: "external",
     periodDays: DB_PASSWORD_DAYS,
+    takenOverPassword: true,
   },
   {
     id: "mailDbAppPassword",
@@ -42,6 +76,7 @@ export const SECRET_INVENTORY: readonly SecretSpec[] = [
     usedBy: ["mail/mariadb", "mail/roundcube", "host/monitor-health.sh"],
     source: "external",
     periodDays: DB_PASSWORD_DAYS,
+    takenOverPassword: true,
   },
   {
     id: "usermgmtDbPassword",
@@ -56,6 +91,7 @@ export const SECRET_INVENTORY: readonly SecretSpec[] = [
     ],
     source: "external",
     periodDays: DB_PASSWORD_DAYS,
+    takenOverPassword: true,
   },
   {
     id: "usermgmtSecretKey",
@@ -95,6 +131,11 @@ export const SECRET_INVENTORY: readonly SecretSpec[] = [
     usedBy: ["mail/postfix"],
     source: "external",
     periodDays: API_KEY_DAYS,
+    // Only where the relay authenticates: staging's is an unusable loopback and holds no key.
+    heldWhen: {
+      stacks: "stacks whose mail relay authenticates (mail.relay.authenticated: true)",
+      test: relayAuthenticates,
+    },
   },
   {
     id: "cloudflareApiToken",
@@ -111,7 +152,21 @@ export const SECRET_INVENTORY: readonly SecretSpec[] = [
     periodDays: API_KEY_DAYS,
     length: 48,
   },
-];
+] as const satisfies readonly SecretSpec[];
+
+type InventoryEntry = (typeof SECRET_INVENTORY)[number];
+
+/** Ids of the generated fixed secrets. */
+export type GeneratedSecretId = Extract<InventoryEntry, { source: "generated" }>["id"];
+/** Ids (and config keys, under `onprem-infra:`) of the external secrets. */
+export type ExternalSecretId = Extract<InventoryEntry, { source: "external" }>["id"];
+/** The external secrets only some stacks hold (those with `heldWhen`). */
+export type ConditionalSecretId = Extract<InventoryEntry, { source: "external"; heldWhen: unknown }>["id"];
+
+/** The external secrets, in inventory order: the registry of `pulumi config set --secret` keys. */
+export const EXTERNAL_SECRETS = SECRET_INVENTORY.filter(
+  (s): s is Extract<InventoryEntry, { source: "external" }> => s.source === "external",
+) as readonly (SecretSpec & { id: ExternalSecretId })[];
 
 /** The generated secret id of one WordPress site's database password. */
 export function siteSecretId(site: string): string {
@@ -130,11 +185,25 @@ export function siteSecretSpec(site: string): SecretSpec {
   };
 }
 
-/** Ids of the generated fixed secrets. */
-export type GeneratedSecretId =
-  "usermgmtSecretKey" | "roundcubeDesKey" | "mailApiKey" | "blogDbRootPassword" | "tunnelSecret";
-
 /** The full inventory for a site list. */
 export function inventoryFor(sites: readonly string[]): SecretSpec[] {
   return [...SECRET_INVENTORY, ...sites.map(siteSecretSpec)];
+}
+
+/** Which external secrets a stack holds, from its own config; `undecided`: those whose condition is itself invalid. */
+export function externalSecretsHeld(config: Readonly<Record<string, unknown>>): {
+  held: ExternalSecretId[];
+  undecided: ExternalSecretId[];
+} {
+  const held: ExternalSecretId[] = [];
+  const undecided: ExternalSecretId[] = [];
+  for (const spec of EXTERNAL_SECRETS) {
+    const holds = spec.heldWhen ? spec.heldWhen.test(config) : true;
+    if (holds === undefined) {
+      undecided.push(spec.id);
+    } else if (holds) {
+      held.push(spec.id);
+    }
+  }
+  return { held, undecided };
 }

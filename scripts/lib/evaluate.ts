@@ -9,17 +9,29 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { parseStackConfig } from "../../config";
 import { installMocks } from "../../test/harness/engine";
+import { readProjectConfig } from "../../test/harness/cli-config";
 import {
+  CliConfigError,
+  cliConfigProblems,
+  readProject,
   readStackValues,
   ROOT,
   runStack,
+  runtimeConfig,
   secretsFor,
   StackName,
   StackValues,
+  unsetSecrets,
 } from "../../test/harness/stack";
 import type { Evaluation } from "./plan";
 
 export type EvaluationResult = { ok: true; run: Evaluation } | { ok: false; configError: string };
+
+/** A file as messages name it: relative to the working directory when inside it, else absolute. */
+export function displayName(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
 
 let installed = false;
 
@@ -32,8 +44,7 @@ async function ensureMocks(): Promise<void> {
 
 /** Why `file` is not a readable YAML stack or project file, or undefined when it is. */
 function fileProblem(file: string): string | undefined {
-  const relative = path.relative(process.cwd(), file);
-  const name = relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+  const name = displayName(file);
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -50,6 +61,12 @@ function fileProblem(file: string): string | undefined {
     v !== null && typeof v === "object" && !Array.isArray(v);
   if (!isMap(doc) || (doc.config !== undefined && !isMap(doc.config))) {
     return `${name}: expected a mapping whose \`config:\` is a mapping of keys to values`;
+  }
+  if (path.basename(file) === "Pulumi.yaml") {
+    const { problems } = readProjectConfig(doc);
+    if (problems.length > 0) {
+      return `${name}: the Pulumi CLI refuses this project:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+    }
   }
   return undefined;
 }
@@ -73,24 +90,25 @@ export function readValues(
 }
 
 /**
- * Validates the stack's config exactly as the program does first (`parseStackConfig`), without
- * evaluating anything: the config error message, or undefined when the config is valid.
+ * Validates the stack's config as `pulumi preview` does before anything is evaluated: first the
+ * CLI's own project-config rules, then the program's `parseStackConfig`, both naming the file
+ * read (`stackFile`, an edited copy, or `Pulumi.<stack>.yaml`). The external secrets the stack
+ * holds are placeholders, set as secrets. The config error message, or undefined when valid.
  */
 export async function checkConfig(stack: StackName, stackFile?: string): Promise<string | undefined> {
   const read = readValues(stack, stackFile);
   if (!read.ok) {
     return read.configError;
   }
-  await ensureMocks();
-  const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(read.values)) {
-    if (value !== undefined) {
-      values[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
+  const file = displayName(stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
+  const secrets = secretsFor(stack, read.values);
+  const refused = cliConfigProblems(stack, read.values, secrets, readProject());
+  if (refused.length > 0) {
+    return `The Pulumi CLI refuses ${file} with Pulumi.yaml's config declarations:\n${refused.map((p) => `  - ${p}`).join("\n")}`;
   }
-  const secrets = secretsFor(stack);
+  await ensureMocks();
   try {
-    parseStackConfig(stack, { values: { ...values, ...secrets }, secretKeys: new Set(Object.keys(secrets)) });
+    parseStackConfig(stack, { ...runtimeConfig(read.values, secrets), stackFile: file });
     return undefined;
   } catch (e) {
     if (pulumi.RunError.isInstance(e)) {
@@ -111,10 +129,19 @@ export async function evaluateStack(stack: StackName, stackFile?: string): Promi
   }
   await ensureMocks();
   try {
-    const result = await runStack(stack, read.values, secretsFor(stack));
-    return { ok: true, run: { resources: result.capture.resources, outputs: result.outputs } };
+    const secrets = secretsFor(stack, read.values);
+    const result = await runStack(stack, read.values, secrets);
+    return {
+      ok: true,
+      run: {
+        resources: result.capture.resources,
+        outputs: result.outputs,
+        stackFile: displayName(stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`)),
+        externalSecrets: { held: Object.keys(secrets), unset: unsetSecrets(read.values) },
+      },
+    };
   } catch (e) {
-    if (pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e)) {
+    if (pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e) || e instanceof CliConfigError) {
       return { ok: false, configError: (e as Error).message };
     }
     throw e;

@@ -3,6 +3,8 @@
  * the real program under the mock engine. `buildPlan` is pure over the evaluation and the policy
  * report; `renderText` turns the result into the report a person reads.
  */
+import { PULUMI_PARALLEL } from "../../config";
+import { policyConfigFile, StackName } from "../../test/harness/constants";
 import type { CapturedResource } from "../../test/harness/engine";
 import type { RotationStatus } from "../../components/secrets/rotation";
 import { containers, ContainerView, SECRET, shortType, startOrder, StartOrder, TYPES } from "./model";
@@ -23,7 +25,7 @@ export interface ChecklistItem {
 
 export interface Plan {
   stack: string;
-  /** false when a mandatory policy was violated. */
+  /** false when a mandatory policy was violated, or the policy pack did not run. */
   ok: boolean;
   summary: { resources: number; containers: number; byType: Record<string, number> };
   tree: TreeNode[];
@@ -31,6 +33,8 @@ export interface Plan {
   startOrder: StartOrder;
   policy: PolicyReport;
   rotation: RotationStatus[];
+  /** The external secrets this stack holds, and those not yet set in its file (placeholders here). */
+  externalSecrets: { held: string[]; unset: string[] };
   checklist: ChecklistItem[];
   /** The stack outputs; secret ones as `[secret]`. */
   outputs: Record<string, unknown>;
@@ -39,6 +43,23 @@ export interface Plan {
 export interface Evaluation {
   resources: CapturedResource[];
   outputs: Record<string, { value: unknown; secret: boolean }>;
+  /** The stack file read, as messages name it (default `Pulumi.<stack>.yaml`). */
+  stackFile?: string;
+  /**
+   * The external secrets the stack holds (full keys), and those its file does not set yet. The
+   * plan runs with placeholders for all of them: nothing can decrypt `secure:` values offline.
+   */
+  externalSecrets?: { held: string[]; unset: string[] };
+}
+
+/**
+ * A Pulumi CLI command for a stack as the README and the workflows run it: the policy pack with
+ * the stack's own config, and a parallelism the Docker host's sshd allows.
+ */
+export function pulumiCommand(verb: "preview" | "up", stack: string): string {
+  return `pulumi ${verb} --stack ${stack} --policy-pack policy --policy-pack-config ${policyConfigFile(
+    stack as StackName,
+  )} --parallel ${PULUMI_PARALLEL}`;
 }
 
 /** The policy that checks image pins, by the names the pack may give it. */
@@ -68,6 +89,8 @@ export function checklist(
   order: StartOrder,
   policy: PolicyReport,
   rotation: readonly RotationStatus[],
+  external: { held: readonly string[]; unset: readonly string[] } = { held: [], unset: [] },
+  stackFile = `Pulumi.${stack}.yaml`,
 ): ChecklistItem[] {
   const items: ChecklistItem[] = [];
   const dockerProvider = resources.find((r) => r.type === "pulumi:providers:docker");
@@ -78,15 +101,32 @@ export function checklist(
   items.push({
     item: "設定ファイルの構文チェック / config syntax",
     status: "verified",
-    detail: `Pulumi.${stack}.yaml parsed and every key validated against the component schemas (config.ts) before any resource was registered`,
+    detail: `${stackFile} parsed, checked against Pulumi.yaml's declarations as the Pulumi CLI checks it, and every key validated against the component schemas (config.ts) before any resource was registered`,
   });
   items.push({
     item: "環境変数の確認 / required settings present",
     status: "verified",
-    detail:
-      "every required key is present and valid; the external secrets are placeholders here, so `pulumi preview` confirms the real ones are set with --secret",
-    command: `pulumi preview --stack ${stack} --policy-pack policy`,
+    detail: "every required key is present and valid",
   });
+  items.push(
+    external.unset.length > 0
+      ? {
+          item: "シークレットの設定 / external secrets set (pulumi config set --secret)",
+          status: "attention",
+          detail: `not yet set in ${stackFile}: ${external.unset.join(", ")} (this plan used placeholders; \`pulumi preview\` stops until each is set)`,
+          command: external.unset
+            .map((key) => `pulumi config set --secret ${key} <value> --stack ${stack}`)
+            .join(" && "),
+        }
+      : {
+          item: "シークレットの設定 / external secrets set (pulumi config set --secret)",
+          status: "verified",
+          detail:
+            external.held.length > 0
+              ? `${external.held.join(", ")} set, encrypted (secure:) in ${stackFile}; this plan used placeholders, as nothing decrypts them offline`
+              : "this stack holds no external secret",
+        },
+  );
   const pinFindings = policy.findings.filter((f) => PIN_POLICY.test(f.policy));
   const images = [...new Set(views.map((c) => c.image))].sort();
   if (policy.status !== "ran") {
@@ -114,13 +154,17 @@ export function checklist(
         ? `every container has a health check; ${order.waves.length} waves, ~${order.criticalPath.seconds}s to all healthy`
         : `no health check: ${unchecked.join(", ")}`,
   });
+  const configFile = policy.configFile ?? policyConfigFile(stack as StackName);
   items.push({
     item: "ポリシー / policy pack",
     status: policy.status === "ran" && policy.mandatory === 0 ? "verified" : "attention",
     detail:
       policy.status === "ran"
-        ? `${policy.mandatory} mandatory, ${policy.byLevel.advisory.length} advisory findings`
-        : `not run: ${policy.reason ?? "unknown"}`,
+        ? `${policy.mandatory} mandatory, ${policy.byLevel.advisory.length} advisory findings, with ${configFile}`
+        : policy.status === "invalid-config"
+          ? `not run: ${configFile} was refused: ${policy.reason ?? "unknown"}`
+          : `not run: ${policy.reason ?? "unknown"}`,
+    command: pulumiCommand("preview", stack),
   });
   const late = rotation.filter((r) => r.status !== "ok");
   items.push({
@@ -131,6 +175,20 @@ export function checklist(
         ? `${rotation.length} secrets within their rotation period`
         : late.map((r) => `${r.id} ${r.status} (due ${r.dueOn})`).join(", "),
   });
+  // The container with the longest health wait, as the example of the recovery command.
+  const waits = resources
+    .filter((r) => r.type === TYPES.container && typeof r.inputs.waitTimeout === "number")
+    .sort((a, b) => (b.inputs.waitTimeout as number) - (a.inputs.waitTimeout as number));
+  if (waits.length > 0) {
+    const [longest] = waits;
+    const name = typeof longest.inputs.name === "string" ? longest.inputs.name : longest.name;
+    items.push({
+      item: "ヘルスチェック待ちの失敗からの復旧 / after a failed health wait",
+      status: "operator",
+      detail: `pulumi up waits for each container to be healthy (longest: ${name}, ${String(longest.inputs.waitTimeout)}s); when a wait times out the update fails and the container stays in the state with an initialization error, which the next pulumi up only updates in place, without waiting. Find the cause (docker logs, docker inspect), fix it, then replace that container so it is created and waited for again (below for ${name}; \`pulumi stack --stack ${stack} --show-urns\` lists every container's URN; docs/operator-setup.md)`,
+      command: `${pulumiCommand("up", stack)} --replace '${longest.urn}'`,
+    });
+  }
   const ssh = sshTarget(dockerHost);
   const df = `df -h ${hostPaths(views).join(" ")}`;
   items.push({
@@ -183,7 +241,7 @@ export function buildPlan(stack: string, run: Evaluation, policy: PolicyReport):
   }
   return {
     stack,
-    ok: policy.mandatory === 0,
+    ok: policy.status === "ran" && policy.mandatory === 0,
     summary: {
       resources: run.resources.length,
       containers: views.length,
@@ -194,7 +252,17 @@ export function buildPlan(stack: string, run: Evaluation, policy: PolicyReport):
     startOrder: order,
     policy,
     rotation,
-    checklist: checklist(stack, run.resources, views, order, policy, rotation),
+    externalSecrets: run.externalSecrets ?? { held: [], unset: [] },
+    checklist: checklist(
+      stack,
+      run.resources,
+      views,
+      order,
+      policy,
+      rotation,
+      run.externalSecrets,
+      run.stackFile,
+    ),
     outputs: maskOutputs(run.outputs),
   };
 }
@@ -251,6 +319,9 @@ export function renderText(plan: Plan): string {
   if (plan.policy.status !== "ran") {
     out.push(`  not run: ${plan.policy.reason ?? "unknown"}`);
   } else {
+    if (plan.policy.configFile) {
+      out.push(`  config: ${plan.policy.configFile}`);
+    }
     out.push(
       `  ${plan.policy.policies.length > 0 ? `${plan.policy.policies.length} policies; ` : ""}${plan.policy.findings.length} findings`,
     );
@@ -298,8 +369,10 @@ export function renderText(plan: Plan): string {
   out.push(
     "",
     plan.ok
-      ? `Next: pulumi preview --stack ${plan.stack} --policy-pack policy, review, then pulumi up --stack ${plan.stack}`
-      : "Mandatory policy violations: fix them before any preview or deployment.",
+      ? `Next: ${pulumiCommand("preview", plan.stack)}, review, then ${pulumiCommand("up", plan.stack)}`
+      : plan.policy.status !== "ran"
+        ? "The policy pack did not run, so nothing was checked against it: fix that before any preview or deployment."
+        : "Mandatory policy violations: fix them before any preview or deployment.",
   );
   return `${out.join("\n")}\n`;
 }

@@ -7,6 +7,7 @@
 import {
   Diagnostic,
   EnforcementLevel,
+  PolicyConfigError,
   PolicyPackAnalyzer,
   PolicyPackConfig,
 } from "../../test/harness/analyzer";
@@ -25,10 +26,16 @@ export interface PolicyFinding {
 }
 
 export interface PolicyReport {
-  /** `ran`: the pack ran; `unavailable`: the pack could not start. */
-  status: "ran" | "unavailable";
+  /**
+   * `ran`: the pack ran; `unavailable`: it could not start or failed; `invalid-config`: its config
+   * was refused (an unknown policy, a wrong type, a waiver without a reason), so it analyzed nothing.
+   * Only `ran` can pass.
+   */
+  status: "ran" | "unavailable" | "invalid-config";
   /** Why the pack did not run. */
   reason?: string;
+  /** The policy-pack config file it ran with, as `--policy-pack-config` names it. */
+  configFile?: string;
   /** The policies the pack holds, when the harness reports them. */
   policies: string[];
   findings: PolicyFinding[];
@@ -56,8 +63,11 @@ export function policyReport(findings: PolicyFinding[], policies: string[] = [])
   };
 }
 
-export function unavailable(reason: string): PolicyReport {
-  return { ...policyReport([]), status: "unavailable", reason };
+export function unavailable(
+  reason: string,
+  status: "unavailable" | "invalid-config" = "unavailable",
+): PolicyReport {
+  return { ...policyReport([]), status, reason };
 }
 
 /** A harness diagnostic as the plan reports it. */
@@ -89,9 +99,9 @@ export async function stopPolicyPack(pending: PendingPack): Promise<void> {
 
 /**
  * Runs the real policy pack over `resources` through the Analyzer gRPC service, as
- * `pulumi preview --policy-pack policy [--policy-pack-config <file>]` would, and stops it. Never
+ * `pulumi preview --policy-pack policy --policy-pack-config <file>` would, and stops it. Never
  * throws: a pack that cannot start (dependencies not installed, a broken pack) or fails becomes an
- * `unavailable` report.
+ * `unavailable` report, a config it refuses an `invalid-config` one.
  */
 export async function runPolicyPack(
   resources: readonly CapturedResource[],
@@ -106,7 +116,14 @@ export async function runPolicyPack(
   try {
     await pack.configureStack({ stack });
     const info = await pack.info();
-    await pack.configure(config);
+    try {
+      await pack.configure(config);
+    } catch (e) {
+      if (e instanceof PolicyConfigError) {
+        return unavailable(e.message, "invalid-config");
+      }
+      throw e;
+    }
     const diagnostics = await pack.analyze(resources);
     const findings = diagnostics
       .map(toFinding)

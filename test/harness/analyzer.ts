@@ -75,10 +75,18 @@ const LEVELS: Record<number, EnforcementLevel> = {
   [analyzerPb.EnforcementLevel.REMEDIATE]: "remediate",
 };
 
+/** A policy-pack config the CLI (or, stricter, this harness) refuses: the pack never analyzes. */
+export class PolicyConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PolicyConfigError";
+  }
+}
+
 function levelToProto(level: EnforcementLevel): analyzerPb.EnforcementLevel {
   const found = Object.entries(LEVELS).find(([, l]) => l === level);
   if (!found) {
-    throw new Error(`invalid enforcement level "${String(level)}"`);
+    throw new PolicyConfigError(`invalid enforcement level "${String(level)}"`);
   }
   return Number(found[0]) as analyzerPb.EnforcementLevel;
 }
@@ -368,9 +376,15 @@ export class PolicyPackAnalyzer {
       await this.info();
     }
     const known = new Set(this.policies.map((p) => p.name));
-    for (const name of Object.keys(config)) {
+    for (const [name, given] of Object.entries(config)) {
+      if (typeof given !== "string" && !isObject(given)) {
+        throw new PolicyConfigError(
+          `parsing "${name}": ${JSON.stringify(given)} is not a valid value; must be a string or object`,
+        );
+      }
       if (name !== "all" && !known.has(name)) {
-        throw new Error(`policy-pack config names an unknown policy "${name}"`);
+        // The CLI ignores such an entry; here it is a typo that would silently leave a policy at its defaults.
+        throw new PolicyConfigError(`policy-pack config names an unknown policy "${name}"`);
       }
     }
     const all = config.all;
@@ -495,16 +509,16 @@ function typeOk(value: unknown, type: unknown): boolean {
 function validateConfig(policy: PolicyInfo, properties: Record<string, unknown>): void {
   for (const key of policy.configSchema.required) {
     if (properties[key] === undefined) {
-      throw new Error(`${policy.name}: config property "${key}" is required`);
+      throw new PolicyConfigError(`${policy.name}: config property "${key}" is required`);
     }
   }
   for (const [key, value] of Object.entries(properties)) {
     const schema = policy.configSchema.properties[key];
     if (!schema) {
-      throw new Error(`${policy.name}: unknown config property "${key}"`);
+      throw new PolicyConfigError(`${policy.name}: unknown config property "${key}"`);
     }
     if (schema.type !== undefined && !typeOk(value, schema.type)) {
-      throw new Error(
+      throw new PolicyConfigError(
         `${policy.name}: config property "${key}" must be of type ${JSON.stringify(schema.type)}`,
       );
     }
@@ -517,7 +531,7 @@ function validateConfig(policy: PolicyInfo, properties: Record<string, unknown>)
       typeof w.reason !== "string" ||
       w.reason.trim() === ""
     ) {
-      throw new Error(`${policy.name}: waivers[${i}] needs a resource and a reason`);
+      throw new PolicyConfigError(`${policy.name}: waivers[${i}] needs a resource and a reason`);
     }
   }
 }

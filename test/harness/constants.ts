@@ -9,3 +9,12 @@ export type StackName = (typeof STACKS)[number];
 export function isStackName(value: string): value is StackName {
   return (STACKS as readonly string[]).includes(value);
 }
+
+/**
+ * Each stack's policy-pack config, as `pulumi preview --policy-pack policy --policy-pack-config
+ * <file>` takes it (relative to the repository root): `npm run plan`'s default, the tests', the
+ * workflows' and the docs' one convention.
+ */
+export function policyConfigFile(stack: StackName): string {
+  return `policy/config/${stack}.json`;
+}
