@@ -58,7 +58,7 @@ describe("the documentation", () => {
     assert.deepEqual(problems, []);
   });
 
-  it("every pulumi preview and up of a named stack runs the pack with that stack's settings", () => {
+  it("every pulumi preview and up in a command block, or of a named stack, runs the pack with the stack's settings", () => {
     const problems: string[] = [];
     let checked = 0;
     for (const file of FILES) {
@@ -73,6 +73,10 @@ describe("the documentation", () => {
           };
           const stack = value("--stack");
           if (!stack) {
+            // A command block always names its stack; prose may name the command alone.
+            if (snippet.inCode) {
+              problems.push(`${file}:${snippet.line}: no --stack: ${words.join(" ")}`);
+            }
             continue;
           }
           checked++;

@@ -31,6 +31,8 @@ interface Snippet {
   readonly file: string;
   readonly line: number;
   readonly text: string;
+  /** From a fenced code block (a command to run), not an inline span of the prose. */
+  readonly inCode: boolean;
 }
 
 /**
@@ -50,7 +52,7 @@ export function commandLines(file: string, text: string): Snippet[] {
     const starts = prose.map((p) => p.start);
     for (const m of joined.matchAll(/`([^`]+)`/g)) {
       const before = joined.slice(0, m.index).split("\n").length - 1;
-      out.push({ file, line: starts[before] ?? 0, text: m[1].replace(/\s+/g, " ").trim() });
+      out.push({ file, line: starts[before] ?? 0, text: m[1].replace(/\s+/g, " ").trim(), inCode: false });
     }
     prose = [];
   };
@@ -78,7 +80,7 @@ export function commandLines(file: string, text: string): Snippet[] {
         pending = { start: pending?.start ?? i + 1, text: text.slice(0, -1).trim() };
         return;
       }
-      out.push({ file, line: pending?.start ?? i + 1, text });
+      out.push({ file, line: pending?.start ?? i + 1, text, inCode: true });
       pending = undefined;
       return;
     }
