@@ -96,6 +96,30 @@ describe("the documentation", () => {
     );
   });
 
+  it("never enables the pack in Pulumi Cloud, where one config would hold for every stack", () => {
+    const found: string[] = [];
+    for (const file of FILES) {
+      for (const snippet of commandLines(file, read(file))) {
+        for (const words of commandsOf(snippet.text)) {
+          const runnable = snippet.inCode || words.length > 3; // prose may name the command to say why not
+          if (
+            runnable &&
+            words[0] === "pulumi" &&
+            words[1] === "policy" &&
+            ["enable", "publish"].includes(words[2])
+          ) {
+            found.push(`${file}:${snippet.line}: ${words.join(" ")}`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(
+      found,
+      [],
+      "run the pack per stack: --policy-pack policy --policy-pack-config policy/config/<stack>.json",
+    );
+  });
+
   it("every relative link resolves to a file, and its #anchor to a heading there", () => {
     const problems: string[] = [];
     let checked = 0;
