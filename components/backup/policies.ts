@@ -53,7 +53,7 @@ export const UPLOADER_OBJECT_ACTIONS = [
 export const RESTORE_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"] as const;
 
 export interface PolicyStatement {
-  Sid: string;
+  Sid?: string;
   Effect: "Allow" | "Deny";
   Principal?: "*" | Record<string, string | string[]>;
   Action: string | string[];
