@@ -212,7 +212,10 @@ export class BackupInfra extends pulumi.ComponentResource {
 
     const versioning =
       spec.versioning &&
-      new aws.s3.BucketVersioning(`${name}-versioning`, spec.versioning, { ...onBucket, ...adopt("versioning") });
+      new aws.s3.BucketVersioning(`${name}-versioning`, spec.versioning, {
+        ...onBucket,
+        ...adopt("versioning"),
+      });
 
     if (spec.objectLock && versioning) {
       // Object Lock can be enabled on an existing bucket once versioning is on.
@@ -288,7 +291,8 @@ export class BackupInfra extends pulumi.ComponentResource {
         `${name}-alerts`,
         {
           ...spec.topic,
-          kmsMasterKeyId: spec.topic.kmsMasterKeyId === TOPIC_KEY_ARN ? topicKey?.arn : spec.topic.kmsMasterKeyId,
+          kmsMasterKeyId:
+            spec.topic.kmsMasterKeyId === TOPIC_KEY_ARN ? topicKey?.arn : spec.topic.kmsMasterKeyId,
         },
         { ...monitoring, ...adopt("topic") },
       );

@@ -127,7 +127,12 @@ function terraformDocuments(arns: ReturnType<typeof backupArns>) {
     uploader: json({
       Version: "2012-10-17",
       Statement: [
-        { Sid: "AllowS3Upload", Effect: "Allow", Action: [...TERRAFORM_UPLOADER_ACTIONS], Resource: onBucket },
+        {
+          Sid: "AllowS3Upload",
+          Effect: "Allow",
+          Action: [...TERRAFORM_UPLOADER_ACTIONS],
+          Resource: onBucket,
+        },
         denyDeletes,
       ],
     }),
@@ -217,7 +222,11 @@ function adoptSpec(args: BackupSpecArgs): BackupSpec {
 function hardenSpec(args: BackupSpecArgs): BackupSpec {
   const { names, bucketName: bucket } = args;
   const arns = backupArns(args);
-  const tags = (purpose: string, more: Record<string, string> = {}) => ({ ...args.tags, Purpose: purpose, ...more });
+  const tags = (purpose: string, more: Record<string, string> = {}) => ({
+    ...args.tags,
+    Purpose: purpose,
+    ...more,
+  });
   const trust = json(trustPolicyDocument(arns.user));
   const spec: BackupSpec = {
     // Object Lock is turned on by the lock configuration below: `objectLockEnabled` on the bucket
