@@ -29,7 +29,7 @@ import {
   resolveBackupNames,
   s3BucketNameProblem,
 } from "./policies";
-import { BackupPhase, backupArns, backupSpec, BILLING_CURRENCY, TOPIC_KEY_ARN } from "./spec";
+import { BackupPhase, backupArns, backupSpec, backupSpecArgs, TOPIC_KEY_ARN } from "./spec";
 
 export { BILLING_PERIOD_SECONDS } from "./spec";
 
@@ -119,7 +119,6 @@ export class BackupInfra extends pulumi.ComponentResource {
     const abortIncompleteUploadDays = args.abortIncompleteUploadDays ?? 7;
     const importIds = args.importIds ?? {};
     const names = resolveBackupNames(args.bucketName, args.names);
-    const extraTags = args.tags ?? {};
 
     const bucketProblem = s3BucketNameProblem(args.bucketName);
     if (bucketProblem) {
@@ -179,25 +178,10 @@ export class BackupInfra extends pulumi.ComponentResource {
     }
     const adopt = (key: keyof BackupImportIds): { import?: string } =>
       importIds[key] === undefined ? {} : { import: importIds[key] };
-    const spec = backupSpec({
-      phase,
-      accountId: args.accountId,
-      partition: args.partition ?? "aws",
-      bucketName: args.bucketName,
-      names,
-      costAlarms: alarms !== undefined,
-      alarmEmail: alarms?.email,
-      warningThreshold: alarms?.warning,
-      criticalThreshold: alarms?.critical,
-      currency: alarms?.currency ?? BILLING_CURRENCY,
-      retentionDays,
-      dailyExpirationDays,
-      ...archive,
-      abortIncompleteUploadDays,
-      kmsKeyArn: args.kmsKeyArn,
-      tags: extraTags,
-    });
-    const arns = backupArns({ ...args, partition: args.partition ?? "aws", names });
+    // The same defaults as above; the plan computes the next phase from the same function.
+    const specArgs = backupSpecArgs({ ...args, phase });
+    const spec = backupSpec(specArgs);
+    const arns = backupArns(specArgs);
     const main = { parent: this };
 
     // --- The bucket -------------------------------------------------------------------------

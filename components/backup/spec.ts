@@ -9,12 +9,14 @@
 import type * as aws from "@pulumi/aws";
 import {
   ArchiveStorageClass,
+  BackupNameOverrides,
   BackupNames,
   BILLING_REGION,
   bucketPolicyDocument,
   lifecycleRules,
   operatorPolicyDocument,
   PolicyDocument,
+  resolveBackupNames,
   RESTORE_SESSION_SECONDS,
   restorePolicyDocument,
   topicKeyPolicyDocument,
@@ -337,6 +339,53 @@ function hardenSpec(args: BackupSpecArgs): BackupSpec {
     spec.criticalAlarm = alarm("critical", args.criticalThreshold);
   }
   return spec;
+}
+
+/** The backup settings as stack config or the component's arguments give them (defaults unapplied). */
+export interface BackupSettingsInput {
+  phase?: BackupPhase;
+  accountId: string;
+  partition?: string;
+  bucketName: string;
+  names?: BackupNameOverrides;
+  costAlarms?: boolean;
+  alarmEmail?: string;
+  warningThreshold?: number;
+  criticalThreshold?: number;
+  currency?: string;
+  retentionDays?: number;
+  dailyExpirationDays?: number;
+  archivePrefixes?: string[];
+  archiveAfterDays?: number;
+  archiveStorageClass?: ArchiveStorageClass;
+  abortIncompleteUploadDays?: number;
+  kmsKeyArn?: string;
+  tags?: Record<string, string>;
+}
+
+/** The spec's arguments from the settings, every default applied (ESTATE's values). */
+export function backupSpecArgs(settings: BackupSettingsInput): BackupSpecArgs {
+  const costAlarms = settings.costAlarms ?? true;
+  return {
+    phase: settings.phase ?? "harden",
+    accountId: settings.accountId,
+    partition: settings.partition ?? "aws",
+    bucketName: settings.bucketName,
+    names: resolveBackupNames(settings.bucketName, settings.names),
+    costAlarms,
+    alarmEmail: costAlarms ? settings.alarmEmail : undefined,
+    warningThreshold: costAlarms ? settings.warningThreshold : undefined,
+    criticalThreshold: costAlarms ? settings.criticalThreshold : undefined,
+    currency: settings.currency ?? BILLING_CURRENCY,
+    retentionDays: settings.retentionDays ?? 30,
+    dailyExpirationDays: settings.dailyExpirationDays ?? 7,
+    archivePrefixes: settings.archivePrefixes ?? ["weekly/", "monthly/"],
+    archiveAfterDays: settings.archiveAfterDays ?? 30,
+    archiveStorageClass: settings.archiveStorageClass ?? "GLACIER_IR",
+    abortIncompleteUploadDays: settings.abortIncompleteUploadDays ?? 7,
+    kmsKeyArn: settings.kmsKeyArn,
+    tags: settings.tags ?? {},
+  };
 }
 
 /** The inputs of every resource of `args.phase`. */
