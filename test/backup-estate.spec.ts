@@ -168,6 +168,19 @@ describe("the production backups against Terraform's resources", () => {
     });
   });
 
+  it("builds every policy document from values known before creation (no resource's output feeds one)", () => {
+    for (const run of [adopt, harden]) {
+      const documents = children(run).filter((r) => POLICY_FIELDS.some((f) => f in r.inputs));
+      assert.ok(documents.length >= 5);
+      for (const r of documents) {
+        for (const f of POLICY_FIELDS.filter((k) => k in r.inputs)) {
+          assert.equal(typeof r.inputs[f], "string", `${r.name}.${f}`);
+          assert.deepEqual(r.propertyDependencies[f] ?? [], [], `${r.name}.${f} waits for another resource`);
+        }
+      }
+    }
+  });
+
   describe("the host's backup jobs, in both phases", () => {
     for (const which of ["adopt", "harden"] as const) {
       it(`${which}: the bucket and both role names stay; the uploader may list, put and get`, () => {

@@ -8,5 +8,7 @@ import { TERRAFORM_DEFAULT_TAGS } from "./terraform";
 
 /** The default tags of the AWS providers in `phase`. */
 export function backupDefaultTags(phase: BackupPhase, facts: CommonFacts): Record<string, string> {
-  return phase === "adopt" ? { ...TERRAFORM_DEFAULT_TAGS, Environment: facts.environment } : commonTags(facts);
+  return phase === "adopt"
+    ? { ...TERRAFORM_DEFAULT_TAGS, Environment: facts.environment }
+    : commonTags(facts);
 }
