@@ -33,7 +33,13 @@ const KMS_ARN = "arn:aws:kms:ap-northeast-1:123456789012:key/0f0e0d0c-1234-4abc-
 type Overrides = Partial<Omit<BackupInfraArgs, "monitoringProvider">>;
 
 function baseArgs(): Omit<BackupInfraArgs, "monitoringProvider"> {
-  return { accountId: "123456789012", bucketName: BUCKET, alarmEmail: "ops@example.com", warningThreshold: 5, criticalThreshold: 10 };
+  return {
+    accountId: "123456789012",
+    bucketName: BUCKET,
+    alarmEmail: "ops@example.com",
+    warningThreshold: 5,
+    criticalThreshold: 10,
+  };
 }
 
 /** Registers two providers (as index.ts does) and one BackupInfra named `backup`. */
