@@ -143,7 +143,7 @@ const backupFields = v.strictObject({
   names: v.optional(textsUnder(NAME_KEYS), () => ({})),
   /** Extra tags on every backup resource, beyond the common ones. */
   tags: v.optional(v.record(v.string(), v.string("must be text")), () => ({})),
-  /** Ids of existing resources to adopt instead of creating them (README, "Backups"). */
+  /** Ids of existing resources to adopt instead of creating them (docs/backups.md). */
   importIds: v.optional(textsUnder(IMPORT_ID_KEYS), () => ({})),
 });
 
