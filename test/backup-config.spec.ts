@@ -227,6 +227,14 @@ describe("backup stack config", () => {
     );
   });
 
+  it("rejects a currency EstimatedCharges is not published in (Terraform's JPY alarms never fired)", () => {
+    rejects(
+      withBackup((b) => (b.currency = "JPY")),
+      `${KEY}.currency`,
+      /must be USD: AWS publishes EstimatedCharges in USD only, so an alarm in JPY never fires/,
+    );
+  });
+
   it("rejects a currency that is not a three-letter code", () => {
     rejects(
       withBackup((b) => (b.currency = "usd")),

@@ -20,7 +20,7 @@ import {
   resolveBackupNames,
   s3BucketNameProblem,
 } from "./policies";
-import { BACKUP_PHASES, BackupPhase } from "./spec";
+import { BACKUP_PHASES, BackupPhase, BILLING_CURRENCY } from "./spec";
 import { LATE_IMPORT_KEYS, TERRAFORM_RESOURCES } from "./terraform";
 
 /** A bucket name S3 accepts. */
@@ -135,7 +135,7 @@ const backupFields = v.strictObject({
   warningThreshold: v.optional(threshold),
   /** Estimated monthly S3 charges that raise the critical alarm. */
   criticalThreshold: v.optional(threshold),
-  /** Currency of the billing metric; USD when absent. */
+  /** Currency of the billing metric: USD, the only one AWS publishes it in (USD when absent). */
   currency: v.optional(
     v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, "must be a three-letter currency code like USD")),
   ),
@@ -164,6 +164,17 @@ function backupProblems(backup: BackupSettings): Problem[] {
     }
   }
   problems.push(...costAlarmProblems(backup));
+  // A malformed code is reported by its own schema.
+  if (
+    backup.currency !== undefined &&
+    /^[A-Z]{3}$/.test(backup.currency) &&
+    backup.currency !== BILLING_CURRENCY
+  ) {
+    problems.push({
+      path: ["currency"],
+      message: `must be ${BILLING_CURRENCY}: AWS publishes EstimatedCharges in ${BILLING_CURRENCY} only, so an alarm in ${backup.currency} never fires (docs/backups.md, "The currency")`,
+    });
+  }
   if (
     backup.warningThreshold !== undefined &&
     backup.criticalThreshold !== undefined &&
