@@ -329,9 +329,10 @@ export const HOST = {
  * Arguments the AWS provider replaces a resource on (`ForceNew` in the Terraform provider the
  * Pulumi AWS provider bridges), for the types the backups use. Changing any of them on an adopted
  * resource would delete and re-create it. Source: hashicorp/terraform-provider-aws,
- * internal/service/<service>/<resource>.go schemas (bucket.go: `bucket`, `bucket_prefix`,
- * `object_lock_enabled` ForceNew; metric_alarm.go: `alarm_name` ForceNew; checked there), and the
- * resources' documentation (arguments marked "Forces new resource").
+ * internal/service/<service>/<resource>.go schemas, read for this table in bucket.go
+ * (`bucket`, `bucket_prefix`, `object_lock_enabled`: ForceNew), metric_alarm.go (`alarm_name`)
+ * and topic_subscription.go (`topic_arn`, `protocol`, `endpoint`; not `endpoint_auto_confirms`);
+ * the other rows from the resources' documentation (arguments marked "Forces new resource").
  */
 export const FORCE_NEW: Record<string, { fields: string[]; source: string }> = {
   "aws:s3/bucket:Bucket": {
