@@ -12,10 +12,10 @@ import * as random from "@pulumi/random";
 import { dockerSshOpts, loadStackConfig, passwordSites } from "./config";
 import { BackupInfra } from "./components/backup/BackupInfra";
 import { BILLING_REGION } from "./components/backup/policies";
+import { backupDefaultTags } from "./components/backup/tags";
 import { BlogStack } from "./components/blog/BlogStack";
 import { blogHostnames } from "./components/blog/schema";
 import { blogNginxOrigin } from "./components/blog/services";
-import { commonTags } from "./components/common/labels";
 import { MailserverStack } from "./components/mail/MailserverStack";
 import { GeneratedSecrets } from "./components/secrets/GeneratedSecrets";
 import { inventoryFor } from "./components/secrets/inventory";
@@ -38,12 +38,16 @@ const commandProvider = new command.Provider("command");
 const cloudflareProvider = new cloudflare.Provider("cloudflare", {
   apiToken: cfg.secrets.cloudflareApiToken,
 });
-// AWS: the backup region, and us-east-1 where billing metrics live; both tag everything alike.
-const awsDefaultTags = { tags: commonTags(cfg.facts) };
-const awsProvider = new aws.Provider("aws", { region: cfg.awsRegion, defaultTags: awsDefaultTags });
+// AWS: the backup region, and us-east-1 where billing metrics live; both tag everything alike,
+// and refuse any account but the stack's (every ARN in a policy document is formatted from it).
+// While the backups are adopted (phase adopt), the default tags are Terraform's, as the imported
+// resources carry them; phase harden switches to the common tags (an in-place tag update).
+const awsDefaultTags = { tags: backupDefaultTags(cfg.backup.phase, cfg.facts) };
+const awsAccount = { allowedAccountIds: [cfg.backup.accountId], defaultTags: awsDefaultTags };
+const awsProvider = new aws.Provider("aws", { region: cfg.awsRegion, ...awsAccount });
 // Only the stack that owns the account-wide cost alarms needs us-east-1.
 const awsBillingProvider = cfg.backup.costAlarms
-  ? new aws.Provider("aws-billing", { region: BILLING_REGION, defaultTags: awsDefaultTags })
+  ? new aws.Provider("aws-billing", { region: BILLING_REGION, ...awsAccount })
   : undefined;
 
 const siteNames = passwordSites(cfg);
@@ -128,6 +132,8 @@ const backup = new BackupInfra(
 );
 /** The offsite backup bucket, the roles the host assumes to upload and restore, and the alert topic. */
 export const backupBucket = backup.bucketName;
+/** The backups' take-over phase: adopt (Terraform's settings, imported) or harden (docs/backups.md). */
+export const backupPhase = backup.phase;
 export const backupBucketArn = backup.bucketArn;
 export const backupUploaderRoleArn = backup.uploaderRoleArn;
 export const backupRestoreRoleArn = backup.restoreRoleArn;

@@ -305,3 +305,36 @@ export function globMatch(pattern: string, value: string): boolean {
     .replace(/\?/g, ".");
   return new RegExp(`^${re}$`, "i").test(value);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Adoption (phase adopt of the backups; policy/adoption.ts)
+
+/** The `ManagedBy` tag of resources adopted as they are (the default of `adoptingManagedBy`). */
+export const ADOPTING_MANAGED_BY = "Terraform";
+
+/** The config property the phase-aware policies share. */
+export const ADOPTING_MANAGED_BY_SCHEMA: JsonSchema = {
+  type: "string",
+  default: ADOPTING_MANAGED_BY,
+  description:
+    "The ManagedBy default tag of an AWS provider whose resources are adopted as they are (phase adopt); empty: no adoption.",
+};
+
+/** The default tags of a provider's inputs (sent as JSON text). */
+export function providerDefaultTags(
+  providerProps: Record<string, unknown> | undefined,
+): Record<string, string> {
+  if (providerProps === undefined) {
+    return {};
+  }
+  const defaultTags = jsonValue(providerProps.defaultTags, "provider.defaultTags");
+  return isRecord(defaultTags) ? stringMap(defaultTags.tags, "provider.defaultTags.tags") : {};
+}
+
+/** Whether a resource is adopted as it is: its provider's default `ManagedBy` tag is `managedBy`. */
+export function isAdopted(
+  provider: { props: Record<string, unknown> } | undefined,
+  managedBy: string,
+): boolean {
+  return managedBy !== "" && providerDefaultTags(provider?.props).ManagedBy === managedBy;
+}

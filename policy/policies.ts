@@ -15,6 +15,7 @@ import {
   containerRestartPolicy,
   containerSensitiveMounts,
 } from "./containers";
+import { backupAdoptionScope, backupHardeningPending } from "./adoption";
 import { backupUploaderNoDelete, iamNoWildcardActions, iamNoWildcardResources } from "./iam";
 import { pinnedImages } from "./images";
 import { snsTopicCustomerManagedKey } from "./monitoring";
@@ -44,6 +45,9 @@ export const ALL_POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] 
   containerNoNewPrivileges,
   // storage
   backupBucketSafety,
+  // adoption (the backups' phase adopt)
+  backupAdoptionScope,
+  backupHardeningPending,
   // iam
   iamNoWildcardActions,
   iamNoWildcardResources,

@@ -3,7 +3,17 @@
  * tags merged over its provider's `defaultTags`), every Docker container, network and volume
  * carries them as labels.
  */
-import { arrayOf, BaseConfig, isRecord, jsonValue, known, resourcePolicy, stringMap } from "./common";
+import {
+  ADOPTING_MANAGED_BY_SCHEMA,
+  arrayOf,
+  BaseConfig,
+  isAdopted,
+  isRecord,
+  jsonValue,
+  known,
+  resourcePolicy,
+  stringMap,
+} from "./common";
 
 /** AWS types of the estate (and their usual neighbours) that take `tags`. */
 export const TAGGABLE_AWS_TYPES: readonly string[] = [
@@ -31,6 +41,7 @@ export interface AwsTagsConfig extends BaseConfig {
   requiredTags: string[];
   requiredValues: Record<string, string>;
   extraTaggableTypes: string[];
+  adoptingManagedBy: string;
 }
 
 /** The tags a resource ends up with: the provider's `defaultTags.tags`, then its own `tags`. */
@@ -70,16 +81,18 @@ export function tagProblems(
 export const awsCommonTags = resourcePolicy<AwsTagsConfig>({
   name: "aws-common-tags",
   description:
-    "Every taggable AWS resource has non-empty Project, Environment, ManagedBy (= pulumi) and Owner tags, counting its provider's defaultTags. Resources that take no tags are not applicable.",
+    "Every taggable AWS resource has non-empty Project, Environment, ManagedBy (= pulumi) and Owner tags, counting its provider's defaultTags. Resources that take no tags, and resources adopted as they are (phase adopt: their provider's default ManagedBy is adoptingManagedBy; backup-hardening-pending reports them), are not applicable.",
   enforcementLevel: "mandatory",
   types: [],
   notApplicableReason: (args, config) =>
-    args.type.startsWith("aws:") &&
-    (TAGGABLE_AWS_TYPES.includes(args.type) ||
-      config.extraTaggableTypes.includes(args.type) ||
-      "tags" in args.props)
-      ? undefined
-      : "the resource takes no tags",
+    args.type.startsWith("aws:") && isAdopted(args.provider, config.adoptingManagedBy)
+      ? `adopted as it is (phase adopt: provider default ManagedBy=${config.adoptingManagedBy}); phase harden sets the common tags`
+      : args.type.startsWith("aws:") &&
+          (TAGGABLE_AWS_TYPES.includes(args.type) ||
+            config.extraTaggableTypes.includes(args.type) ||
+            "tags" in args.props)
+        ? undefined
+        : "the resource takes no tags",
   config: {
     requiredTags: {
       type: "array",
@@ -99,6 +112,7 @@ export const awsCommonTags = resourcePolicy<AwsTagsConfig>({
       default: [],
       description: "More AWS type tokens to treat as taggable even when they carry no tags yet.",
     },
+    adoptingManagedBy: ADOPTING_MANAGED_BY_SCHEMA,
   },
   remediationSteps:
     "Set the tags through the AWS provider's defaultTags (commonTags() in components/common/labels.ts) or on the resource.",

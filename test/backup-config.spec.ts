@@ -13,8 +13,30 @@ function raw(values: StackValues, secrets: Record<string, string>) {
   return { values: { ...flat, ...secrets }, secretKeys: new Set(Object.keys(secrets)) };
 }
 
-/** The production stack file with `edit` applied to its backup section. */
+/**
+ * A hardened backup section with derived names (the shape most rules are checked on), in the
+ * production stack file; phase adopt's own rules start from the committed section instead.
+ */
+const HARDENED: Record<string, unknown> = {
+  phase: "harden",
+  accountId: "123456789012",
+  bucketName: "kuma8088-onprem-backup",
+  alarmEmail: "admin@kuma8088.com",
+  warningThreshold: 5,
+  criticalThreshold: 10,
+  currency: "USD",
+};
+
+/** The production stack file with a hardened backup section, `edit` applied to it. */
 function withBackup(edit: (backup: Record<string, unknown>) => void): StackValues {
+  const values = cloneValues(readStackValues("production"));
+  values[KEY] = structuredClone(HARDENED);
+  edit(values[KEY] as Record<string, unknown>);
+  return values;
+}
+
+/** The committed production stack file (phase adopt), `edit` applied to its backup section. */
+function withAdopted(edit: (backup: Record<string, unknown>) => void): StackValues {
   const values = cloneValues(readStackValues("production"));
   edit(values[KEY] as Record<string, unknown>);
   return values;
@@ -42,17 +64,23 @@ describe("backup stack config", () => {
   for (const stack of STACKS) {
     it(`reads Pulumi.${stack}.yaml's backup section, defaults filled in`, () => {
       const cfg = parseStackConfig(stack, raw(readStackValues(stack), secretsFor(stack)));
+      const production = stack === "production";
       assert.equal(
         cfg.backup.bucketName,
-        stack === "production" ? "kuma8088-onprem-backup" : "kuma8088-onprem-backup-staging",
+        production ? "system-backup-workstation" : "kuma8088-onprem-backup-staging",
       );
-      assert.equal(cfg.backup.retentionDays, stack === "production" ? 30 : 1);
+      // Production adopts what Terraform made; staging has nothing to adopt.
+      assert.equal(cfg.backup.phase, production ? "adopt" : "harden");
+      assert.equal(cfg.backup.accountId, "552927148143");
+      assert.equal(cfg.backup.retentionDays, production ? 30 : 1);
       // One stack per account watches the account-wide EstimatedCharges metric: production.
-      assert.equal(cfg.backup.costAlarms, stack === "production");
-      assert.equal(cfg.backup.currency, stack === "production" ? "USD" : undefined);
-      assert.equal(cfg.backup.alarmEmail, stack === "production" ? "admin@kuma8088.com" : undefined);
-      assert.deepEqual(cfg.backup.importIds, {});
-      assert.deepEqual(cfg.backup.names, {});
+      assert.equal(cfg.backup.costAlarms, production);
+      assert.equal(cfg.backup.currency, production ? "USD" : undefined);
+      assert.equal(cfg.backup.alarmEmail, production ? "naoya.iimura@gmail.com" : undefined);
+      // Production: the 13 ids Terraform's resources are known by (the subscription's comes later).
+      assert.equal(Object.keys(cfg.backup.importIds).length, production ? 13 : 0);
+      assert.equal(cfg.backup.importIds.subscription, undefined);
+      assert.equal(Object.keys(cfg.backup.names).length, production ? 9 : 0);
       assert.deepEqual(cfg.backup.tags, {});
     });
   }
@@ -61,7 +89,9 @@ describe("backup stack config", () => {
     const cfg = parse(
       withBackup((b) => {
         for (const k of Object.keys(b)) {
-          if (!["bucketName", "alarmEmail", "warningThreshold", "criticalThreshold"].includes(k)) {
+          if (
+            !["accountId", "bucketName", "alarmEmail", "warningThreshold", "criticalThreshold"].includes(k)
+          ) {
             delete b[k];
           }
         }
@@ -74,6 +104,30 @@ describe("backup stack config", () => {
     assert.equal(cfg.backup.archiveStorageClass, "GLACIER_IR");
     assert.equal(cfg.backup.kmsKeyArn, undefined);
     assert.equal(cfg.backup.costAlarms, true);
+    assert.equal(cfg.backup.phase, "harden");
+  });
+
+  it("requires the account id, as 12 digits", () => {
+    rejects(
+      withBackup((b) => delete b.accountId),
+      `${KEY}.accountId`,
+      /is required/,
+    );
+    for (const id of ["55292714814", "5529271481430", "arn:aws:iam::552927148143:root", 552927148143]) {
+      rejects(
+        withBackup((b) => (b.accountId = id)),
+        `${KEY}.accountId`,
+        /must be a 12-digit AWS account id/,
+      );
+    }
+  });
+
+  it("rejects a phase other than adopt or harden", () => {
+    rejects(
+      withBackup((b) => (b.phase = "adopted")),
+      `${KEY}.phase`,
+      /must be one of adopt, harden/,
+    );
   });
 
   for (const key of ["alarmEmail", "warningThreshold", "criticalThreshold"]) {
@@ -170,6 +224,14 @@ describe("backup stack config", () => {
       }),
       `${KEY}.criticalThreshold`,
       /must be greater than warningThreshold \(20\)/,
+    );
+  });
+
+  it("rejects a currency EstimatedCharges is not published in (Terraform's JPY alarms never fired)", () => {
+    rejects(
+      withBackup((b) => (b.currency = "JPY")),
+      `${KEY}.currency`,
+      /must be USD: AWS publishes EstimatedCharges in USD only, so an alarm in JPY never fires/,
     );
   });
 
@@ -379,4 +441,86 @@ describe("backup stack config", () => {
     );
     assert.equal(cfg.backup.importIds.uploaderRole, "tf-uploader");
   });
+});
+
+describe("backup stack config in phase adopt (production's committed section)", () => {
+  it("accepts the committed section: Terraform's names, 13 import ids, the subscription still unknown", () => {
+    const cfg = parse(withAdopted(() => undefined));
+    assert.equal(cfg.backup.phase, "adopt");
+    assert.equal(cfg.backup.names.uploaderRole, "mailserver-backup-uploader");
+    assert.equal(cfg.backup.importIds.uploaderPolicy, "mailserver-backup-uploader:S3BackupUpload");
+  });
+
+  it("accepts the subscription's ARN once the operator adds it", () => {
+    const arn =
+      "arn:aws:sns:us-east-1:552927148143:websystem-s3-backup-alerts:0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    const cfg = parse(withAdopted((b) => ((b.importIds as Record<string, string>).subscription = arn)));
+    assert.equal(cfg.backup.importIds.subscription, arn);
+  });
+
+  for (const key of ["bucket", "lifecycle", "uploaderRole", "userPolicy", "topic", "criticalAlarm"]) {
+    it(`requires importIds.${key}: Terraform made that resource`, () => {
+      rejects(
+        withAdopted((b) => delete (b.importIds as Record<string, string>)[key]),
+        `${KEY}.importIds.${key}`,
+        /is required while phase is adopt: Terraform made this resource/,
+      );
+    });
+  }
+
+  for (const key of ["versioning", "objectLock", "bucketPolicy"]) {
+    it(`rejects importIds.${key}: Terraform never made it`, () => {
+      rejects(
+        withAdopted((b) => ((b.importIds as Record<string, string>)[key] = "system-backup-workstation")),
+        `${KEY}.importIds.${key}`,
+        /has nothing to adopt while phase is adopt: Terraform never made it/,
+      );
+    });
+  }
+
+  it("rejects extra tags and a KMS key: the imported resources carry Terraform's", () => {
+    rejects(
+      withAdopted((b) => (b.tags = { CostCenter: "mail" })),
+      `${KEY}.tags`,
+      /must be empty while phase is adopt/,
+    );
+    rejects(
+      withAdopted(
+        (b) =>
+          (b.kmsKeyArn = "arn:aws:kms:ap-northeast-1:552927148143:key/0f0e0d0c-1234-4abc-9def-0123456789ab"),
+      ),
+      `${KEY}.kmsKeyArn`,
+      /must not be set while phase is adopt/,
+    );
+  });
+
+  const malformed: [string, string, RegExp][] = [
+    [
+      "topic",
+      "websystem-s3-backup-alerts",
+      /must be the ARN of topic "websystem-s3-backup-alerts" in us-east-1 of account 552927148143/,
+    ],
+    [
+      "topic",
+      "arn:aws:sns:us-east-1:123456789012:websystem-s3-backup-alerts",
+      /must be the ARN of topic .* of account 552927148143/,
+    ],
+    [
+      "subscription",
+      "arn:aws:sns:us-east-1:552927148143:websystem-s3-backup-alerts",
+      /must be the ARN of a confirmed subscription .*list-subscriptions-by-topic/,
+    ],
+    ["uploaderPolicy", "S3BackupUpload", /must be "mailserver-backup-uploader:S3BackupUpload"/],
+    ["userPolicy", "dell-system-admin/AssumeBackupRoles", /must be "dell-system-admin:AssumeBackupRoles"/],
+    ["bucket", "arn:aws:s3:::system-backup-workstation", /must be "system-backup-workstation"/],
+  ];
+  for (const [key, id, message] of malformed) {
+    it(`rejects the malformed importIds.${key} "${id}" before any resource, naming the key`, () => {
+      rejects(
+        withAdopted((b) => ((b.importIds as Record<string, string>)[key] = id)),
+        `${KEY}.importIds.${key}`,
+        message,
+      );
+    });
+  }
 });

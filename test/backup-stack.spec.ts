@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { COMMON_TAG_KEYS } from "../components/common/labels";
 import { Capture } from "./harness/engine";
-import { cloneValues, readStackValues, runStack, StackRun } from "./harness/stack";
+import { cloneValues, readStackValues, runStack, StackRun, StackValues } from "./harness/stack";
 import {
   effectiveTags,
   EXPECTED_CHILDREN,
@@ -15,16 +15,24 @@ import {
   T,
 } from "./backup-support";
 
-const BUCKET = "kuma8088-onprem-backup";
+const BUCKET = "system-backup-workstation";
+const ACCOUNT = "552927148143";
+
+/** Production with its backups switched to phase harden (the committed file adopts). */
+function hardened(): StackValues {
+  const values = cloneValues(readStackValues("production"));
+  (values["onprem-infra:backup"] as Record<string, unknown>).phase = "harden";
+  return values;
+}
 
 function awsResources(cap: Capture) {
   return cap.resources.filter((r) => r.type.startsWith("aws:"));
 }
 
-describe("the program's backups (production)", () => {
+describe("the program's backups (production, phase harden)", () => {
   let run: StackRun;
   before(async () => {
-    run = await runStack("production");
+    run = await runStack("production", hardened());
   });
 
   it("creates two AWS providers with the common tags: the backup region and us-east-1", () => {
@@ -86,7 +94,7 @@ describe("the program's backups (production)", () => {
     const cap = run.capture;
     const bucket = cap.get("backup-bucket", T.bucket);
     assert.equal(bucket.inputs.bucket, BUCKET);
-    assert.equal(bucket.inputs.objectLockEnabled, true);
+    assert.equal("objectLockEnabled" in bucket.inputs, false, "enabled by the lock configuration");
     assert.equal(bucket.inputs.forceDestroy, false);
     assert.equal(bucket.options.protect, true, "production protects the bucket");
     assert.deepEqual(cap.get("backup-versioning", T.versioning).inputs.versioningConfiguration, {
@@ -120,7 +128,7 @@ describe("the program's backups (production)", () => {
       ]);
     }
 
-    const userArn = `arn:aws:iam:::${BUCKET}-operator`;
+    const userArn = `arn:aws:iam::${ACCOUNT}:user/dell-system-admin`;
     for (const role of ["backup-uploader", "backup-restore"]) {
       const trust = policyOf(cap.get(role, T.role), "assumeRolePolicy");
       assert.deepEqual(
@@ -147,67 +155,40 @@ describe("the program's backups (production)", () => {
     const critical = cap.get("backup-charges-critical", T.alarm).inputs;
     assert.deepEqual(
       [warning.threshold, critical.threshold, warning.dimensions, critical.metricName],
-      [5, 10, { ServiceName: "AmazonS3", Currency: "USD" }, "EstimatedCharges"],
+      [0.1, 1, { ServiceName: "AmazonS3", Currency: "USD" }, "EstimatedCharges"],
     );
-    const topicArn = `arn:aws:sns:::${BUCKET}-alerts`;
+    const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:websystem-s3-backup-alerts`;
     assert.deepEqual(warning.alarmActions, [topicArn]);
     assert.deepEqual(critical.alarmActions, [topicArn]);
     assert.deepEqual(cap.get("backup-alerts-email", T.subscription).inputs, {
       topic: topicArn,
       protocol: "email",
-      endpoint: "admin@kuma8088.com",
+      endpoint: "naoya.iimura@gmail.com",
     });
     assert.equal(cap.get("backup-alerts", T.topic).inputs.kmsMasterKeyId, "arn:aws:kms:::backup-alerts-key");
   });
 
-  it("imports nothing while the stack file gives no import ids", () => {
-    assert.deepEqual(
-      awsResources(run.capture)
-        .filter((r) => r.options.importId !== "")
-        .map((r) => r.name),
-      [],
-    );
+  it("keeps importing Terraform's 13 resources by the same ids (a no-op once they are in the state)", () => {
+    const imported = awsResources(run.capture).filter((r) => r.options.importId !== "");
+    assert.equal(imported.length, 13);
+    assert.equal(run.capture.get("backup-uploader", T.role).options.importId, "mailserver-backup-uploader");
   });
 
-  it("exports the bucket, both role ARNs, the user and the topic", () => {
+  it("exports the phase, the bucket, both role ARNs (formatted from the account), the user and the topic", () => {
     const values = Object.fromEntries(
       Object.entries(run.outputs)
         .filter(([k]) => k.startsWith("backup"))
         .map(([k, v]) => [k, v.value]),
     );
     assert.deepEqual(values, {
+      backupPhase: "harden",
       backupBucket: BUCKET,
       backupBucketArn: `arn:aws:s3:::${BUCKET}`,
-      backupUploaderRoleArn: `arn:aws:iam:::${BUCKET}-uploader`,
-      backupRestoreRoleArn: `arn:aws:iam:::${BUCKET}-restore`,
-      backupOperatorUser: `${BUCKET}-operator`,
-      backupAlertTopicArn: `arn:aws:sns:::${BUCKET}-alerts`,
+      backupUploaderRoleArn: `arn:aws:iam::${ACCOUNT}:role/mailserver-backup-uploader`,
+      backupRestoreRoleArn: `arn:aws:iam::${ACCOUNT}:role/mailserver-backup-admin`,
+      backupOperatorUser: "dell-system-admin",
+      backupAlertTopicArn: "arn:aws:sns:::websystem-s3-backup-alerts",
     });
-  });
-
-  it("adopts the existing resources named in importIds", async () => {
-    const values = cloneValues(readStackValues("production"));
-    const backup = values["onprem-infra:backup"] as Record<string, unknown>;
-    backup.importIds = {
-      bucket: BUCKET,
-      uploaderRole: `${BUCKET}-uploader`,
-      topic: `arn:aws:sns:us-east-1:123456789012:${BUCKET}-alerts`,
-      criticalAlarm: `${BUCKET}-s3-charges-critical`,
-    };
-    const adopted = await runStack("production", values);
-    assert.deepEqual(
-      awsResources(adopted.capture)
-        .filter((r) => r.options.importId !== "")
-        .map((r) => [r.name, r.options.importId])
-        .sort(),
-      [
-        ["backup-alerts", `arn:aws:sns:us-east-1:123456789012:${BUCKET}-alerts`],
-        ["backup-bucket", BUCKET],
-        ["backup-charges-critical", `${BUCKET}-s3-charges-critical`],
-        ["backup-uploader", `${BUCKET}-uploader`],
-      ],
-    );
-    assert.equal(adopted.capture.get("backup-bucket", T.bucket).options.protect, true);
   });
 });
 

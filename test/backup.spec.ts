@@ -21,17 +21,25 @@ import {
 const TAGS = { Project: "onprem-infra", Environment: "production", ManagedBy: "pulumi", Owner: "kuma8088" };
 const BUCKET = "example-backup";
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
-// The mock engine's ARNs: `arn:aws:<service>:::<name>`.
-const USER_ARN = "arn:aws:iam:::example-backup-operator";
-const UPLOADER_ARN = "arn:aws:iam:::example-backup-uploader";
-const RESTORE_ARN = "arn:aws:iam:::example-backup-restore";
-const TOPIC_ARN = "arn:aws:sns:::example-backup-alerts";
+// ARNs formatted from the account id and names (known at preview), as the documents carry them.
+const USER_ARN = "arn:aws:iam::123456789012:user/example-backup-operator";
+const UPLOADER_ARN = "arn:aws:iam::123456789012:role/example-backup-uploader";
+const RESTORE_ARN = "arn:aws:iam::123456789012:role/example-backup-restore";
+const TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:example-backup-alerts";
+// The mock engine's ARN of the created topic: `arn:aws:<service>:::<name>`.
+const MOCK_TOPIC_ARN = "arn:aws:sns:::example-backup-alerts";
 const KMS_ARN = "arn:aws:kms:ap-northeast-1:123456789012:key/0f0e0d0c-1234-4abc-9def-0123456789ab";
 
 type Overrides = Partial<Omit<BackupInfraArgs, "monitoringProvider">>;
 
 function baseArgs(): Omit<BackupInfraArgs, "monitoringProvider"> {
-  return { bucketName: BUCKET, alarmEmail: "ops@example.com", warningThreshold: 5, criticalThreshold: 10 };
+  return {
+    accountId: "123456789012",
+    bucketName: BUCKET,
+    alarmEmail: "ops@example.com",
+    warningThreshold: 5,
+    criticalThreshold: 10,
+  };
 }
 
 /** Registers two providers (as index.ts does) and one BackupInfra named `backup`. */
@@ -87,11 +95,12 @@ describe("BackupInfra", () => {
     }
   });
 
-  it("creates the bucket with Object Lock, never force-destroyed, protected by default", () => {
+  it("creates the bucket never force-destroyed, protected by default", () => {
     const bucket = cap.get("backup-bucket", T.bucket);
+    // Object Lock comes from the lock configuration: objectLockEnabled here would replace an
+    // adopted bucket (the provider's ForceNew).
     assert.deepEqual(bucket.inputs, {
       bucket: BUCKET,
-      objectLockEnabled: true,
       forceDestroy: false,
       tags: { Purpose: "backup-archives" },
     });
@@ -110,7 +119,7 @@ describe("BackupInfra", () => {
   });
 
   it("turns versioning on and locks objects in COMPLIANCE mode for 30 days, after versioning", () => {
-    const bucketId = "backup-bucket-id";
+    const bucketId = BUCKET;
     assert.deepEqual(cap.get("backup-versioning", T.versioning).inputs, {
       bucket: bucketId,
       versioningConfiguration: { status: "Enabled" },
@@ -132,11 +141,11 @@ describe("BackupInfra", () => {
 
   it("encrypts with AES256 by default and blocks all public access", () => {
     assert.deepEqual(cap.get("backup-encryption", T.encryption).inputs, {
-      bucket: "backup-bucket-id",
+      bucket: BUCKET,
       rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
     });
     assert.deepEqual(cap.get("backup-public-access-block", T.publicAccessBlock).inputs, {
-      bucket: "backup-bucket-id",
+      bucket: BUCKET,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
@@ -179,7 +188,7 @@ describe("BackupInfra", () => {
 
   it("denies every request without TLS in the bucket policy, set after the public-access block", () => {
     const policy = cap.get("backup-bucket-policy", T.bucketPolicy);
-    assert.equal(policy.inputs.bucket, "backup-bucket-id");
+    assert.equal(policy.inputs.bucket, BUCKET);
     const docu = policyOf(policy);
     assert.deepEqual(docu.Statement, [
       {
@@ -402,7 +411,7 @@ describe("BackupInfra", () => {
       },
     );
     assert.deepEqual(keys("backup-lifecycle"), ["bucket", "rules"]);
-    assert.equal(cap.get("backup-lifecycle").inputs.bucket, "backup-bucket-id");
+    assert.equal(cap.get("backup-lifecycle").inputs.bucket, BUCKET);
   });
 
   it("the wildcard check finds what it looks for", () => {
@@ -628,12 +637,13 @@ describe("BackupInfra", () => {
 
   it("registers its outputs", () => {
     assert.deepEqual(cap.get("backup", T.component).state, {
+      phase: "harden",
       bucketName: BUCKET,
       bucketArn: BUCKET_ARN,
       uploaderRoleArn: UPLOADER_ARN,
       restoreRoleArn: RESTORE_ARN,
       userName: "example-backup-operator",
-      topicArn: TOPIC_ARN,
+      topicArn: MOCK_TOPIC_ARN,
     });
   });
 

@@ -378,12 +378,14 @@ describe("npm run plan (spawned)", function () {
       prod.config[key] = { secure: `v1:ciphertext-of-${key}` };
     }
     fs.writeFileSync(productionCopyFile, stringify(prod));
-    // Production with a 7-day Object Lock: staging's policy settings accept it, production's do not.
+    // Production, its backups hardened, with a 7-day Object Lock: staging's policy settings accept
+    // it, production's do not (the committed file still adopts Terraform's unlocked bucket).
     const shortLock = path.join(dir, "production-7-days.yaml");
     const prod7 = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as {
       config: Record<string, Record<string, unknown>>;
     };
     prod7.config["onprem-infra:backup"].retentionDays = 7;
+    prod7.config["onprem-infra:backup"].phase = "harden";
     fs.writeFileSync(shortLock, stringify(prod7));
     const typo = path.join(dir, "typo.json");
     fs.writeFileSync(typo, JSON.stringify({ "pinned-imagez": "disabled" }));
@@ -495,6 +497,7 @@ describe("npm run plan (spawned)", function () {
       [["backup-bucket-safety", "backup-bucket"]],
     );
     assert.match(plan.policy.byLevel.mandatory[0].message, /at least 30 days/);
+    assert.deepEqual([plan.backups?.phase, plan.backups?.next], ["harden", undefined]);
     assert.ok(plan.checklist.some((c) => c.status === "attention" && /policy pack/.test(c.item)));
   });
 
@@ -558,6 +561,11 @@ describe("npm run plan (spawned)", function () {
   it("plans a copy by its own config: a secret set with --secret counts as set, and no placeholder it added is ever to be removed", () => {
     assert.equal(productionCopy.code, 0, productionCopy.stderr);
     const plan = JSON.parse(productionCopy.stdout) as Plan;
+    // The committed production adopts the Terraform-made backups; the plan says what hardening changes.
+    assert.deepEqual([plan.backups?.phase, plan.backups?.next], ["adopt", "harden"]);
+    assert.deepEqual(plan.backups?.added.sort(), ["bucketPolicy", "objectLock", "topicKey", "versioning"]);
+    assert.ok(plan.backups?.changed.includes("warningAlarm.dimensions"));
+    assert.deepEqual(plan.backups?.importsPending, ["subscription"]);
     assert.deepEqual(plan.externalSecrets, {
       held: [...MAIL_DB_SECRETS, "onprem-infra:cloudflareApiToken"],
       unset: [],

@@ -19,7 +19,7 @@ import {
   POLICY_DIR,
 } from "./harness/analyzer";
 import { policyConfigFile } from "./harness/constants";
-import { ROOT, runStack, STACKS, StackName } from "./harness/stack";
+import { cloneValues, readStackValues, ROOT, runStack, STACKS, StackName } from "./harness/stack";
 
 function readPolicyConfig(file: string): PolicyPackConfig {
   return JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8")) as PolicyPackConfig;
@@ -73,6 +73,18 @@ async function resourcesOf(stack: StackName): Promise<CapturedResource[]> {
     captured.set(stack, resources);
   }
   return resources;
+}
+
+let hardenedProduction: CapturedResource[] | undefined;
+
+/** Production with its backups switched to phase harden (the committed file adopts them). */
+async function hardenedResources(): Promise<CapturedResource[]> {
+  if (!hardenedProduction) {
+    const values = cloneValues(readStackValues("production"));
+    (values["onprem-infra:backup"] as Record<string, unknown>).phase = "harden";
+    hardenedProduction = (await runStack("production", values)).capture.resources;
+  }
+  return hardenedProduction;
 }
 
 /** A deep copy, so a test can break it without touching the captured stack. */
@@ -133,7 +145,7 @@ describe("policy pack enforcement (Analyzer gRPC, as the engine runs it)", funct
   });
 
   it("production's config refuses a retention staging's accepts", async () => {
-    const resources = copy(await resourcesOf("production"));
+    const resources = copy(await hardenedResources());
     const lock = resources.find(
       (r) => r.type === "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     );
@@ -186,13 +198,71 @@ describe("policy pack enforcement (Analyzer gRPC, as the engine runs it)", funct
     });
   }
 
+  it("production in phase adopt: hardening pending, said as advice, never blocking", async () => {
+    const diagnostics = await analyzeStack(
+      "production",
+      await resourcesOf("production"),
+      CONFIG.production,
+      pack,
+    );
+    assert.deepEqual(mandatory(diagnostics), []);
+    const pending = diagnostics.filter((d) => d.policyName === "backup-hardening-pending");
+    assert.deepEqual(
+      pending.map((d) => d.urn.split("::").pop()).sort(),
+      [
+        "aws",
+        "aws-billing",
+        "backup-alerts",
+        "backup-bucket",
+        "backup-charges-critical",
+        "backup-charges-warning",
+      ],
+      formatDiagnostics(pending),
+    );
+    for (const d of pending) {
+      assert.equal(d.enforcementLevel, "advisory");
+      assert.match(d.detail, /^hardening pending \(phase adopt\): /);
+    }
+  });
+
+  it("production in phase harden: nothing pending, every hardening policy enforced and met", async () => {
+    const diagnostics = await analyzeStack("production", await hardenedResources(), CONFIG.production, pack);
+    assert.deepEqual(mandatory(diagnostics), [], formatDiagnostics(mandatory(diagnostics)));
+    assert.deepEqual(
+      diagnostics.filter((d) => d.policyName.startsWith("backup-")),
+      [],
+    );
+  });
+
+  it("phase adopt with a resource Terraform never made is blocked by backup-adoption-scope", async () => {
+    const resources = copy(await resourcesOf("production"));
+    const bucket = resources.find((r) => r.name === "backup-bucket")!;
+    resources.push({
+      ...structuredClone(bucket),
+      type: "aws:s3/bucketVersioning:BucketVersioning",
+      name: "backup-versioning",
+      urn: bucket.urn.replace(
+        "aws:s3/bucket:Bucket::backup-bucket",
+        "aws:s3/bucketVersioning:BucketVersioning::backup-versioning",
+      ),
+      wire: { bucket: bucket.wire.bucket, versioningConfiguration: { status: "Enabled" } },
+      inputs: { bucket: bucket.inputs.bucket, versioningConfiguration: { status: "Enabled" } },
+    });
+    const blocking = mandatory(await analyzeStack("production", resources, CONFIG.production, pack));
+    assert.deepEqual(
+      blocking.map((d) => [d.policyName, d.urn.split("::").pop()]),
+      [["backup-adoption-scope", "backup-versioning"]],
+      formatDiagnostics(blocking),
+    );
+  });
+
   describe("a program broken on purpose", () => {
     let diagnostics: Diagnostic[];
     let brokenContainer: CapturedResource;
     let untagged: string[];
 
     before(async () => {
-      const resources = copy(await resourcesOf("production"));
+      const resources = copy(await hardenedResources());
       brokenContainer = resources.find((r) => r.type === "docker:index/container:Container")!;
       assert.ok(brokenContainer, "production has no container");
       brokenContainer.wire.image = "nginx:latest";

@@ -21,29 +21,28 @@ import {
   ArchiveStorageClass,
   BackupImportIds,
   BackupNameOverrides,
-  BILLING_REGION,
-  bucketPolicyDocument,
   COST_ALARM_IMPORT_KEYS,
   COST_ALARM_NAME_KEYS,
   costAlarmProblems,
   importIdProblems,
-  lifecycleRules,
   nameProblems,
-  operatorPolicyDocument,
   resolveBackupNames,
-  RESTORE_SESSION_SECONDS,
-  restorePolicyDocument,
   s3BucketNameProblem,
-  topicKeyPolicyDocument,
-  trustPolicyDocument,
-  UPLOADER_SESSION_SECONDS,
-  uploaderPolicyDocument,
 } from "./policies";
+import { BackupPhase, backupArns, backupSpec, backupSpecArgs, TOPIC_KEY_ARN } from "./spec";
 
-/** Billing metrics are published every few hours; a 6-hour period sees each update. */
-export const BILLING_PERIOD_SECONDS = 21600;
+export { BILLING_PERIOD_SECONDS } from "./spec";
 
 export interface BackupInfraArgs {
+  /**
+   * `adopt` (phase 1): declare the Terraform module's resources exactly as they are, so importing
+   * them changes nothing; `harden` (phase 2, the default): the program's settings. docs/backups.md.
+   */
+  phase?: BackupPhase;
+  /** The AWS account (12 digits): every ARN in a policy document is formatted from it. */
+  accountId: string;
+  /** The AWS partition; default `aws`. */
+  partition?: string;
   /** The bucket's globally unique name. */
   bucketName: string;
   /**
@@ -60,7 +59,7 @@ export interface BackupInfraArgs {
   warningThreshold?: number;
   /** Estimated monthly S3 charges that raise the critical alarm; above `warningThreshold`. */
   criticalThreshold?: number;
-  /** Billing currency; default `USD`. */
+  /** Billing currency of the phase-2 alarms; default `USD` (the only one AWS publishes). */
   currency?: string;
   /** Default Object Lock retention in COMPLIANCE mode; default 30 days. */
   retentionDays?: number;
@@ -87,6 +86,8 @@ export interface BackupInfraArgs {
 }
 
 export class BackupInfra extends pulumi.ComponentResource {
+  /** The phase the backups are in: `adopt` (Terraform's settings) or `harden`. */
+  readonly phase: BackupPhase;
   /** The backup bucket's name. */
   readonly bucketName: pulumi.Output<string>;
   /** The backup bucket's ARN. */
@@ -103,6 +104,10 @@ export class BackupInfra extends pulumi.ComponentResource {
   constructor(name: string, args: BackupInfraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("onprem:backup:BackupInfra", name, {}, opts);
 
+    const phase = args.phase ?? "harden";
+    if (!/^\d{12}$/.test(args.accountId)) {
+      throw new pulumi.ResourceError(`accountId must be 12 digits, got "${args.accountId}"`, this);
+    }
     const costAlarms = args.costAlarms ?? true;
     const retentionDays = args.retentionDays ?? 30;
     const dailyExpirationDays = args.dailyExpirationDays ?? 7;
@@ -114,12 +119,6 @@ export class BackupInfra extends pulumi.ComponentResource {
     const abortIncompleteUploadDays = args.abortIncompleteUploadDays ?? 7;
     const importIds = args.importIds ?? {};
     const names = resolveBackupNames(args.bucketName, args.names);
-    const extraTags = args.tags ?? {};
-    const tags = (purpose: string, more: Record<string, string> = {}) => ({
-      ...extraTags,
-      Purpose: purpose,
-      ...more,
-    });
 
     const bucketProblem = s3BucketNameProblem(args.bucketName);
     if (bucketProblem) {
@@ -179,224 +178,133 @@ export class BackupInfra extends pulumi.ComponentResource {
     }
     const adopt = (key: keyof BackupImportIds): { import?: string } =>
       importIds[key] === undefined ? {} : { import: importIds[key] };
+    // The same defaults as above; the plan computes the next phase from the same function.
+    const specArgs = backupSpecArgs({ ...args, phase });
+    const spec = backupSpec(specArgs);
+    const arns = backupArns(specArgs);
     const main = { parent: this };
 
     // --- The bucket -------------------------------------------------------------------------
-    const bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
-      {
-        bucket: args.bucketName,
-        // Object Lock can only be turned on when the bucket is created.
-        objectLockEnabled: true,
-        forceDestroy: false,
-        tags: tags("backup-archives"),
-      },
-      { ...main, protect: args.protectBucket ?? true, ...adopt("bucket") },
-    );
+    // Its settings name the bucket (a known string, so every document is known at preview) and
+    // depend on it explicitly.
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, spec.bucket, {
+      ...main,
+      protect: args.protectBucket ?? true,
+      ...adopt("bucket"),
+    });
+    const onBucket = { ...main, dependsOn: [bucket] };
 
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-versioning`,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      { ...main, ...adopt("versioning") },
-    );
+    const versioning =
+      spec.versioning &&
+      new aws.s3.BucketVersioning(`${name}-versioning`, spec.versioning, {
+        ...onBucket,
+        ...adopt("versioning"),
+      });
 
-    new aws.s3.BucketObjectLockConfiguration(
-      `${name}-object-lock`,
-      {
-        bucket: bucket.id,
-        objectLockEnabled: "Enabled",
-        rule: { defaultRetention: { mode: "COMPLIANCE", days: retentionDays } },
-      },
-      { ...main, dependsOn: [versioning], ...adopt("objectLock") },
-    );
+    if (spec.objectLock && versioning) {
+      // Object Lock can be enabled on an existing bucket once versioning is on.
+      new aws.s3.BucketObjectLockConfiguration(`${name}-object-lock`, spec.objectLock, {
+        ...main,
+        dependsOn: [bucket, versioning],
+        ...adopt("objectLock"),
+      });
+    }
 
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [
-          args.kmsKeyArn === undefined
-            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }
-            : {
-                applyServerSideEncryptionByDefault: {
-                  sseAlgorithm: "aws:kms",
-                  kmsMasterKeyId: args.kmsKeyArn,
-                },
-                bucketKeyEnabled: true,
-              },
-        ],
-      },
-      { ...main, ...adopt("encryption") },
-    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, spec.encryption, {
+      ...onBucket,
+      ...adopt("encryption"),
+    });
 
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access-block`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      { ...main, ...adopt("publicAccessBlock") },
+      spec.publicAccessBlock,
+      { ...onBucket, ...adopt("publicAccessBlock") },
     );
 
-    // S3 rejects concurrent changes to a bucket's policy and its public-access block.
-    new aws.s3.BucketPolicy(
-      `${name}-bucket-policy`,
-      { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(bucketPolicyDocument(arn))) },
-      { ...main, dependsOn: [publicAccessBlock], ...adopt("bucketPolicy") },
-    );
+    if (spec.bucketPolicy) {
+      // S3 rejects concurrent changes to a bucket's policy and its public-access block.
+      new aws.s3.BucketPolicy(`${name}-bucket-policy`, spec.bucketPolicy, {
+        ...main,
+        dependsOn: [bucket, publicAccessBlock],
+        ...adopt("bucketPolicy"),
+      });
+    }
 
     // Noncurrent-version rules need versioning in place first.
-    new aws.s3.BucketLifecycleConfiguration(
-      `${name}-lifecycle`,
-      {
-        bucket: bucket.id,
-        rules: lifecycleRules({ retentionDays, dailyExpirationDays, abortIncompleteUploadDays, ...archive }),
-      },
-      { ...main, dependsOn: [versioning], ...adopt("lifecycle") },
-    );
+    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, spec.lifecycle, {
+      ...main,
+      dependsOn: versioning ? [bucket, versioning] : [bucket],
+      ...adopt("lifecycle"),
+    });
 
     // --- Access: one user that may only assume the two roles -------------------------------
-    const user = new aws.iam.User(
-      `${name}-operator`,
-      { name: names.user, forceDestroy: false, tags: tags("backup-operator") },
-      { ...main, ...adopt("user") },
-    );
-    const trustPolicy = user.arn.apply((arn) => JSON.stringify(trustPolicyDocument(arn)));
-
-    const uploaderRole = new aws.iam.Role(
-      `${name}-uploader`,
-      {
-        name: names.uploaderRole,
-        description: `Uploads backups to ${args.bucketName}; cannot delete anything.`,
-        assumeRolePolicy: trustPolicy,
-        maxSessionDuration: UPLOADER_SESSION_SECONDS,
-        tags: tags("backup-upload"),
-      },
-      { ...main, ...adopt("uploaderRole") },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-uploader-policy`,
-      {
-        name: names.uploaderPolicy,
-        role: uploaderRole.name,
-        policy: bucket.arn.apply((arn) => JSON.stringify(uploaderPolicyDocument(arn, args.kmsKeyArn))),
-      },
-      { ...main, ...adopt("uploaderPolicy") },
-    );
-
-    const restoreRole = new aws.iam.Role(
-      `${name}-restore`,
-      {
-        name: names.restoreRole,
-        description: `Reads backups from ${args.bucketName} for restores; cannot delete anything.`,
-        assumeRolePolicy: trustPolicy,
-        maxSessionDuration: RESTORE_SESSION_SECONDS,
-        tags: tags("backup-restore"),
-      },
-      { ...main, ...adopt("restoreRole") },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-restore-policy`,
-      {
-        name: names.restorePolicy,
-        role: restoreRole.name,
-        policy: bucket.arn.apply((arn) => JSON.stringify(restorePolicyDocument(arn, args.kmsKeyArn))),
-      },
-      { ...main, ...adopt("restorePolicy") },
-    );
-
-    new aws.iam.UserPolicy(
-      `${name}-operator-policy`,
-      {
-        name: names.userPolicy,
-        user: user.name,
-        policy: pulumi
-          .all([uploaderRole.arn, restoreRole.arn])
-          .apply((arns) => JSON.stringify(operatorPolicyDocument(arns))),
-      },
-      { ...main, ...adopt("userPolicy") },
-    );
+    const user = new aws.iam.User(`${name}-operator`, spec.user, { ...main, ...adopt("user") });
+    const onUser = { ...main, dependsOn: [user] };
+    const uploaderRole = new aws.iam.Role(`${name}-uploader`, spec.uploaderRole, {
+      ...onUser,
+      ...adopt("uploaderRole"),
+    });
+    new aws.iam.RolePolicy(`${name}-uploader-policy`, spec.uploaderPolicy, {
+      ...main,
+      dependsOn: [uploaderRole, bucket],
+      ...adopt("uploaderPolicy"),
+    });
+    const restoreRole = new aws.iam.Role(`${name}-restore`, spec.restoreRole, {
+      ...onUser,
+      ...adopt("restoreRole"),
+    });
+    new aws.iam.RolePolicy(`${name}-restore-policy`, spec.restorePolicy, {
+      ...main,
+      dependsOn: [restoreRole, bucket],
+      ...adopt("restorePolicy"),
+    });
+    new aws.iam.UserPolicy(`${name}-operator-policy`, spec.userPolicy, {
+      ...main,
+      dependsOn: [user, uploaderRole, restoreRole],
+      ...adopt("userPolicy"),
+    });
 
     // --- Cost alarms in us-east-1 (one stack per account) ----------------------------------
     let topicArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    if (alarms !== undefined) {
+    if (alarms !== undefined && spec.topic && spec.subscription && spec.warningAlarm && spec.criticalAlarm) {
       const monitoring = { parent: this, provider: alarms.provider };
-      const identity = aws.getCallerIdentityOutput({}, monitoring);
-      const partition = aws.getPartitionOutput({}, monitoring);
-      const topicKey = new aws.kms.Key(
-        `${name}-alerts-key`,
-        {
-          description: `Encrypts the ${names.topic} SNS topic; CloudWatch alarms may use it.`,
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: pulumi.all([partition.partition, identity.accountId]).apply(([part, accountId]) =>
-            JSON.stringify(
-              topicKeyPolicyDocument({
-                partition: part,
-                accountId,
-                region: BILLING_REGION,
-                alarmNames: [names.warningAlarm, names.criticalAlarm],
-              }),
-            ),
-          ),
-          tags: tags("backup-alerts-encryption"),
-        },
-        { ...monitoring, ...adopt("topicKey") },
-      );
-
+      const topicKey =
+        spec.topicKey &&
+        new aws.kms.Key(`${name}-alerts-key`, spec.topicKey, { ...monitoring, ...adopt("topicKey") });
       const topic = new aws.sns.Topic(
         `${name}-alerts`,
         {
-          name: names.topic,
-          displayName: "Backup cost alerts",
-          kmsMasterKeyId: topicKey.arn,
-          tags: tags("backup-alerts"),
+          ...spec.topic,
+          kmsMasterKeyId:
+            spec.topic.kmsMasterKeyId === TOPIC_KEY_ARN ? topicKey?.arn : spec.topic.kmsMasterKeyId,
         },
         { ...monitoring, ...adopt("topic") },
       );
       topicArn = topic.arn;
-
-      new aws.sns.TopicSubscription(
-        `${name}-alerts-email`,
-        { topic: topic.arn, protocol: "email", endpoint: alarms.email },
-        { ...monitoring, ...adopt("subscription") },
-      );
-
-      const alarm = (severity: "warning" | "critical", alarmName: string, amount: number) =>
-        new aws.cloudwatch.MetricAlarm(
-          `${name}-charges-${severity}`,
-          {
-            name: alarmName,
-            alarmDescription: `${severity}: this month's estimated S3 charges reached ${amount} ${alarms.currency} (backups in ${args.bucketName})`,
-            namespace: "AWS/Billing",
-            metricName: "EstimatedCharges",
-            dimensions: { ServiceName: "AmazonS3", Currency: alarms.currency },
-            statistic: "Maximum",
-            period: BILLING_PERIOD_SECONDS,
-            evaluationPeriods: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            threshold: amount,
-            treatMissingData: "notBreaching",
-            actionsEnabled: true,
-            alarmActions: [topic.arn],
-            tags: tags("backup-cost", { Severity: severity }),
-          },
-          { ...monitoring, ...adopt(severity === "warning" ? "warningAlarm" : "criticalAlarm") },
-        );
-      alarm("warning", names.warningAlarm, alarms.warning);
-      alarm("critical", names.criticalAlarm, alarms.critical);
+      const onTopic = { ...monitoring, dependsOn: [topic] };
+      new aws.sns.TopicSubscription(`${name}-alerts-email`, spec.subscription, {
+        ...onTopic,
+        ...adopt("subscription"),
+      });
+      new aws.cloudwatch.MetricAlarm(`${name}-charges-warning`, spec.warningAlarm, {
+        ...onTopic,
+        ...adopt("warningAlarm"),
+      });
+      new aws.cloudwatch.MetricAlarm(`${name}-charges-critical`, spec.criticalAlarm, {
+        ...onTopic,
+        ...adopt("criticalAlarm"),
+      });
     }
 
+    this.phase = phase;
     this.bucketName = bucket.bucket;
-    this.bucketArn = bucket.arn;
-    this.uploaderRoleArn = uploaderRole.arn;
-    this.restoreRoleArn = restoreRole.arn;
+    this.bucketArn = pulumi.output(arns.bucket);
+    this.uploaderRoleArn = pulumi.output(arns.uploaderRole);
+    this.restoreRoleArn = pulumi.output(arns.restoreRole);
     this.userName = user.name;
     this.topicArn = topicArn;
     this.registerOutputs({
+      phase: this.phase,
       bucketName: this.bucketName,
       bucketArn: this.bucketArn,
       uploaderRoleArn: this.uploaderRoleArn,

@@ -53,7 +53,7 @@ export const UPLOADER_OBJECT_ACTIONS = [
 export const RESTORE_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"] as const;
 
 export interface PolicyStatement {
-  Sid: string;
+  Sid?: string;
   Effect: "Allow" | "Deny";
   Principal?: "*" | Record<string, string | string[]>;
   Action: string | string[];
@@ -377,6 +377,7 @@ export function importIdProblems(
   bucketName: string,
   names: BackupNames,
   ids: BackupImportIds,
+  accountId?: string,
 ): { key: keyof BackupImportIds; message: string }[] {
   const expected: Partial<Record<keyof BackupImportIds, string>> = {
     bucket: bucketName,
@@ -406,20 +407,23 @@ export function importIdProblems(
       problems.push({ key, message: `must be "${want}" (the name this program declares), got "${id}"` });
     }
   }
-  const topicArn = new RegExp(`^arn:aws[a-z-]*:sns:${BILLING_REGION}:\\d{12}:${escapeRegExp(names.topic)}$`);
+  const account = accountId ?? "\\d{12}";
+  const topicArn = new RegExp(
+    `^arn:aws[a-z-]*:sns:${BILLING_REGION}:${account}:${escapeRegExp(names.topic)}$`,
+  );
   if (ids.topic !== undefined && !topicArn.test(ids.topic)) {
     problems.push({
       key: "topic",
-      message: `must be the ARN of topic "${names.topic}" in ${BILLING_REGION}, got "${ids.topic}"`,
+      message: `must be the ARN of topic "${names.topic}" in ${BILLING_REGION}${accountId ? ` of account ${accountId}` : ""}, got "${ids.topic}"`,
     });
   }
   const subscriptionArn = new RegExp(
-    `^arn:aws[a-z-]*:sns:${BILLING_REGION}:\\d{12}:${escapeRegExp(names.topic)}:${UUID}$`,
+    `^arn:aws[a-z-]*:sns:${BILLING_REGION}:${account}:${escapeRegExp(names.topic)}:${UUID}$`,
   );
   if (ids.subscription !== undefined && !subscriptionArn.test(ids.subscription)) {
     problems.push({
       key: "subscription",
-      message: `must be the ARN of a confirmed subscription to topic "${names.topic}", got "${ids.subscription}"`,
+      message: `must be the ARN of a confirmed subscription to topic "${names.topic}"${accountId ? ` of account ${accountId}` : ""} (aws sns list-subscriptions-by-topic), got "${ids.subscription}"`,
     });
   }
   if (ids.topicKey !== undefined && !KMS_KEY_ID.test(ids.topicKey)) {

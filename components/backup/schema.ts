@@ -20,6 +20,8 @@ import {
   resolveBackupNames,
   s3BucketNameProblem,
 } from "./policies";
+import { BACKUP_PHASES, BackupPhase, BILLING_CURRENCY } from "./spec";
+import { LATE_IMPORT_KEYS, TERRAFORM_RESOURCES } from "./terraform";
 
 /** A bucket name S3 accepts. */
 export const s3BucketName = v.pipe(
@@ -81,6 +83,17 @@ export function tagProblem(key: string, value: string): string | undefined {
 
 /** Every key of the backup section, with its default; `backupConfigSchema` adds the cross-checks. */
 const backupFields = v.strictObject({
+  /**
+   * `adopt` (phase 1): the Terraform-made resources are imported with Terraform's settings, so the
+   * first `pulumi up` changes nothing; `harden` (phase 2): the program's settings, applied as
+   * updates. docs/backups.md says how to switch.
+   */
+  phase: v.optional(v.picklist(BACKUP_PHASES, `must be one of ${BACKUP_PHASES.join(", ")}`), "harden"),
+  /** The AWS account id: the providers refuse any other account, and ARNs are formatted from it. */
+  accountId: v.pipe(
+    v.string("must be a 12-digit AWS account id"),
+    v.regex(/^\d{12}$/, "must be a 12-digit AWS account id"),
+  ),
   /** The backup bucket's globally unique name. */
   bucketName: s3BucketName,
   /** Default Object Lock retention (COMPLIANCE mode), in days. */
@@ -122,7 +135,7 @@ const backupFields = v.strictObject({
   warningThreshold: v.optional(threshold),
   /** Estimated monthly S3 charges that raise the critical alarm. */
   criticalThreshold: v.optional(threshold),
-  /** Currency of the billing metric; USD when absent. */
+  /** Currency of the billing metric: USD, the only one AWS publishes it in (USD when absent). */
   currency: v.optional(
     v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, "must be a three-letter currency code like USD")),
   ),
@@ -130,7 +143,7 @@ const backupFields = v.strictObject({
   names: v.optional(textsUnder(NAME_KEYS), () => ({})),
   /** Extra tags on every backup resource, beyond the common ones. */
   tags: v.optional(v.record(v.string(), v.string("must be text")), () => ({})),
-  /** Ids of existing resources to adopt instead of creating them (README, "Backups"). */
+  /** Ids of existing resources to adopt instead of creating them (docs/backups.md). */
   importIds: v.optional(textsUnder(IMPORT_ID_KEYS), () => ({})),
 });
 
@@ -151,6 +164,17 @@ function backupProblems(backup: BackupSettings): Problem[] {
     }
   }
   problems.push(...costAlarmProblems(backup));
+  // A malformed code is reported by its own schema.
+  if (
+    backup.currency !== undefined &&
+    /^[A-Z]{3}$/.test(backup.currency) &&
+    backup.currency !== BILLING_CURRENCY
+  ) {
+    problems.push({
+      path: ["currency"],
+      message: `must be ${BILLING_CURRENCY}: AWS publishes EstimatedCharges in ${BILLING_CURRENCY} only, so an alarm in ${backup.currency} never fires (docs/backups.md, "The currency")`,
+    });
+  }
   if (
     backup.warningThreshold !== undefined &&
     backup.criticalThreshold !== undefined &&
@@ -184,8 +208,58 @@ function backupProblems(backup: BackupSettings): Problem[] {
   const ids = Object.fromEntries(
     Object.entries(backup.importIds).filter(([key, id]) => id !== "" && !ignored.includes(key)),
   );
-  for (const problem of importIdProblems(backup.bucketName, names, ids)) {
+  for (const problem of importIdProblems(backup.bucketName, names, ids, backup.accountId)) {
     problems.push({ path: ["importIds", problem.key], message: problem.message });
+  }
+  if (backup.phase === "adopt") {
+    problems.push(...adoptionProblems(backup));
+  }
+  return problems;
+}
+
+/**
+ * What phase 1 needs: an import id for every resource Terraform made (but the subscription's,
+ * which the operator adds once known), none for what Terraform never made, the cost alarms (the
+ * module has them), and no setting the imported resources do not carry.
+ */
+function adoptionProblems(backup: BackupSettings & { phase: BackupPhase }): Problem[] {
+  const problems: Problem[] = [];
+  const ids: Record<string, string | undefined> = backup.importIds;
+  const adopting = "phase is adopt";
+  for (const key of TERRAFORM_RESOURCES) {
+    const alarmKey = (COST_ALARM_IMPORT_KEYS as readonly string[]).includes(key);
+    if (ids[key] === undefined && !LATE_IMPORT_KEYS.includes(key) && (backup.costAlarms || !alarmKey)) {
+      problems.push({
+        path: ["importIds", key],
+        message: `is required while ${adopting}: Terraform made this resource, and without its id a second one would be created beside it`,
+      });
+    }
+  }
+  for (const key of IMPORT_ID_KEYS) {
+    if (ids[key] !== undefined && !(TERRAFORM_RESOURCES as readonly string[]).includes(key)) {
+      problems.push({
+        path: ["importIds", key],
+        message: `has nothing to adopt while ${adopting}: Terraform never made it; phase harden creates it`,
+      });
+    }
+  }
+  if (!backup.costAlarms) {
+    problems.push({
+      path: ["costAlarms"],
+      message: `must be true while ${adopting}: Terraform made the alarms and their topic`,
+    });
+  }
+  if (Object.keys(backup.tags).length > 0) {
+    problems.push({
+      path: ["tags"],
+      message: `must be empty while ${adopting}: the imported resources carry Terraform's tags`,
+    });
+  }
+  if (backup.kmsKeyArn !== undefined) {
+    problems.push({
+      path: ["kmsKeyArn"],
+      message: `must not be set while ${adopting}: the bucket is encrypted with AES256 until phase harden`,
+    });
   }
   return problems;
 }

@@ -131,9 +131,12 @@ export async function evaluateStack(stack: StackName, stackFile?: string): Promi
   try {
     const secrets = secretsFor(stack, read.values);
     const result = await runStack(stack, read.values, secrets);
+    // Valid by now (the program ran): the backup settings, for the phase report.
+    const { backup } = parseStackConfig(stack, runtimeConfig(read.values, secrets));
     return {
       ok: true,
       run: {
+        backup,
         resources: result.capture.resources,
         outputs: result.outputs,
         stackFile: displayName(stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`)),

@@ -7,6 +7,8 @@ import { PULUMI_PARALLEL } from "../../config";
 import { policyConfigFile, StackName } from "../../test/harness/constants";
 import type { CapturedResource } from "../../test/harness/engine";
 import type { RotationStatus } from "../../components/secrets/rotation";
+import type { BackupConfig } from "../../components/backup/schema";
+import { backupPhaseReport, BackupPhaseReport } from "./backup-phase";
 import { containers, ContainerView, SECRET, shortType, startOrder, StartOrder, TYPES } from "./model";
 import { LEVELS, PolicyReport } from "./policy";
 import { resourceTree, TreeNode } from "./tree";
@@ -36,12 +38,16 @@ export interface Plan {
   /** The external secrets this stack holds, and those not yet set in its file (placeholders here). */
   externalSecrets: { held: string[]; unset: string[] };
   checklist: ChecklistItem[];
+  /** The backups' take-over phase and what the next one changes (docs/backups.md). */
+  backups?: BackupPhaseReport;
   /** The stack outputs; secret ones as `[secret]`. */
   outputs: Record<string, unknown>;
 }
 
 export interface Evaluation {
   resources: CapturedResource[];
+  /** The stack's validated backup settings (for the take-over phase report). */
+  backup?: BackupConfig;
   outputs: Record<string, { value: unknown; secret: boolean }>;
   /** The stack file read, as messages name it (default `Pulumi.<stack>.yaml`). */
   stackFile?: string;
@@ -263,6 +269,9 @@ export function buildPlan(stack: string, run: Evaluation, policy: PolicyReport):
       run.externalSecrets,
       run.stackFile,
     ),
+    backups: run.backup
+      ? backupPhaseReport(stack, run.backup, (verb) => pulumiCommand(verb, stack))
+      : undefined,
     outputs: maskOutputs(run.outputs),
   };
 }
@@ -335,6 +344,20 @@ export function renderText(plan: Plan): string {
         out.push(`    - ${f.policy}${f.resource ? ` [${f.resource}]` : ""}: ${f.message.split("\n")[0]}`);
       }
     }
+  }
+
+  if (plan.backups) {
+    const b = plan.backups;
+    h("Backups (docs/backups.md)");
+    out.push(`  phase: ${b.phase}${b.next ? ` (next: ${b.next})` : " (the last one)"}`);
+    if (b.next) {
+      out.push(`  phase ${b.next} creates: ${b.added.join(", ")}`);
+      out.push(`  phase ${b.next} updates in place (no replacement): ${b.changed.join(", ")}`);
+    }
+    if (b.importsPending.length > 0) {
+      out.push(`  not imported yet: ${b.importsPending.join(", ")}`);
+    }
+    b.steps.forEach((step, i) => out.push(`  ${i + 1}. ${step}`));
   }
 
   h("Secret rotation");

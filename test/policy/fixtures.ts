@@ -153,6 +153,12 @@ export function checkStack(
       urn: urnOf(r.type, r.name),
       props: unknownCheckingProxy(structuredClone(r.props)),
       opts: options(r.opts),
+      provider: r.provider && {
+        type: r.provider.type,
+        name: r.provider.name,
+        urn: urnOf(r.provider.type, r.provider.name),
+        props: unknownCheckingProxy(structuredClone(r.provider.props)),
+      },
       dependencies: [],
       propertyDependencies: {},
       isType: () => false,

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as adoption from "../../policy/adoption";
 import * as containers from "../../policy/containers";
 import { configSchema, isWaived, nameOfUrn, runChecks, schemaDefaults } from "../../policy/common";
 import * as iam from "../../policy/iam";
@@ -15,7 +16,7 @@ import { unknownValueError, urnOf } from "./fixtures";
 
 /** Every exported policy constant of every module. */
 function exportedPolicies(): { name: string }[] {
-  return [containers, iam, images, monitoring, secrets, storage, tags, tunnel].flatMap((m) =>
+  return [adoption, containers, iam, images, monitoring, secrets, storage, tags, tunnel].flatMap((m) =>
     Object.values(m).filter(
       (v): v is { name: string } =>
         typeof v === "object" &&
@@ -61,6 +62,7 @@ describe("policy pack: structure", () => {
       .map((p) => p.name)
       .sort();
     assert.deepEqual(advisory, [
+      "backup-hardening-pending",
       "container-no-new-privileges",
       "container-read-only-rootfs",
       "secret-rotation-overdue",
