@@ -326,6 +326,9 @@ export function diffResources(
     if (replace && r.options.protect) {
       notes.push("protected: pulumi up stops before replacing it (unprotect it first)");
     }
+    if (update && rule?.updateChangesOutputs && properties.some((p) => p.effect !== "state-only")) {
+      notes.push("rebuilt: a new image id, which replaces every container that runs it");
+    }
     if (update && properties.every((p) => p.effect === "state-only")) {
       notes.push("nothing that runs changes: the provider only records it in its state");
     }
