@@ -469,6 +469,36 @@ describe("plan --against: a git ref's own program and stack file", function () {
     assert.match(changed.changes[1].properties[0].new ?? "", /^"sha256:[0-9a-f]{64}"$/);
   });
 
+  it("a build context that changed (the Dockerfile) rebuilds the image, whose new id replaces the container", async () => {
+    const git = (...args: string[]) =>
+      spawnSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args]);
+    assert.equal(git("checkout", "-q", "-b", "older-dockerfile", "HEAD~1").status, 0);
+    const dockerfile = path.join(dir, "components", "blog", "wordpress", "Dockerfile");
+    fs.appendFileSync(dockerfile, "# an older build\n");
+    assert.equal(git("commit", "-qam", "an older Dockerfile").status, 0);
+    const older = await evaluateTree(materialize("older-dockerfile", dir).root, "staging");
+    assert.ok(older.ok);
+    const diff = diffResources(older.resources, await evaluate(readStackValues("staging")));
+    assert.deepEqual(
+      diff.changes.map((c) => [c.op, c.name, c.properties.map((p) => [p.path, p.effect]), c.reasons]),
+      [
+        ["update", "blog-wordpress-image", [["build.contextDigest", "update"]], []],
+        [
+          "replace",
+          "blog-wordpress",
+          [["image", "replace"]],
+          [
+            "changed image id (docker:index:Image blog-wordpress-image is updated): the provider replaces on image",
+          ],
+        ],
+      ],
+    );
+    const digest = diff.changes[0].properties[0];
+    assert.match(digest.old ?? "", /^"sha256:[0-9a-f]{64}"$/);
+    assert.match(digest.new ?? "", /^"sha256:[0-9a-f]{64}"$/);
+    assert.notEqual(digest.old, digest.new);
+  });
+
   it("a ref that is not a commit is a usage error (RefError), read before anything else", () => {
     assert.throws(() => materialize("no-such-ref", dir), RefError);
     assert.throws(() => materialize("--upload-pack=x", dir), RefError);
