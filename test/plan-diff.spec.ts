@@ -13,8 +13,9 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { evaluateTree, withContextDigests } from "../scripts/lib/against";
 import { ChangeReport, diffResources, PlanDiff, renderDiff, summaryLine } from "../scripts/lib/diff";
-import { materialize, RefError } from "../scripts/lib/gitref";
+import { materialize as materializeRef, RefError } from "../scripts/lib/gitref";
 import { SECRET } from "../scripts/lib/model";
+import { resourceTree, TreeNode } from "../scripts/lib/tree";
 import { inputEffect, REPLACEMENTS } from "../scripts/lib/replacements";
 import type { CapturedResource } from "./harness/engine";
 import {
@@ -275,6 +276,28 @@ const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 
+describe("npm run plan: the listing says per resource whether the first pulumi up adopts or creates it", () => {
+  it("adopted (an import id) as =, created as +, components unmarked; counted in summary.actions", async () => {
+    const { capture } = await runStack("staging");
+    const flat: TreeNode[] = [];
+    const walk = (nodes: TreeNode[]) => nodes.forEach((n) => (flat.push(n), walk(n.children)));
+    walk(resourceTree(capture.resources));
+    const action = (name: string) => flat.find((n) => n.name === name)?.action;
+    assert.equal(action("mail-spool-volume"), "adopt");
+    assert.equal(action("mail-network"), "create");
+    assert.equal(action("mail-dovecot"), "create");
+    assert.equal(action("mail"), undefined);
+    const adopted = flat.filter((n) => n.action === "adopt").map((n) => [n.name, n.flags]);
+    assert.deepEqual(adopted, [
+      ["mail-spool-volume", ["retained on delete", "import staging_postfix_spool"]],
+    ]);
+    assert.equal(
+      flat.filter((n) => n.action === "create").length,
+      capture.resources.filter((r) => r.custom && !r.options.importId).length,
+    );
+  });
+});
+
 describe("plan --against: the rules of the diff", () => {
   it("a renamed resource (same physical name, new URN) is one replacement, not a create and a delete", () => {
     const before = [fake("mail-net", NETWORK, { name: "mailserver_network" })];
@@ -419,7 +442,18 @@ function repositoryOfWorkingTree(dir: string): void {
 describe("plan --against: a git ref's own program and stack file", function () {
   this.timeout(300_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-repo-"));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Each run's commits are new, so their extracted trees are removed with the repository.
+  const materialize = (ref: string, repo: string) => {
+    const tree = materializeRef(ref, repo);
+    trees.add(tree.root);
+    return tree;
+  };
+  const trees = new Set<string>();
+  after(() => {
+    for (const root of [dir, ...trees]) {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 
   it("evaluates the ref's tree: the same tree is no change, its own edited stack file is", async () => {
     repositoryOfWorkingTree(dir);
@@ -497,6 +531,31 @@ describe("plan --against: a git ref's own program and stack file", function () {
     assert.match(digest.old ?? "", /^"sha256:[0-9a-f]{64}"$/);
     assert.match(digest.new ?? "", /^"sha256:[0-9a-f]{64}"$/);
     assert.notEqual(digest.old, digest.new);
+  });
+
+  it("a ref whose own stack file is not valid YAML, or holds a bad key, is a config error naming it", async () => {
+    const git = (...args: string[]) =>
+      spawnSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args]);
+    const stackFile = path.join(dir, "Pulumi.staging.yaml");
+    const good = fs.readFileSync(stackFile, "utf8");
+    assert.equal(git("checkout", "-q", "-b", "broken", "HEAD~1").status, 0);
+    fs.writeFileSync(stackFile, "config:\n  onprem-infra:mail: {services: [\n");
+    assert.equal(git("commit", "-qam", "broken").status, 0);
+    const broken = await evaluateTree(materialize("broken", dir).root, "staging");
+    assert.equal(broken.ok, false);
+    assert.match(
+      !broken.ok ? broken.configError : "",
+      /^Pulumi\.staging\.yaml is not valid YAML: Flow sequence in block collection .* at line 3, column 1$/,
+    );
+    fs.writeFileSync(
+      stackFile,
+      good.replace("memory: 512M\n        ip: 172.21.0.30", "memory: lots\n        ip: 172.21.0.30"),
+    );
+    assert.equal(git("commit", "-qam", "a bad key").status, 0);
+    const badKey = await evaluateTree(materialize("broken", dir).root, "staging");
+    assert.equal(badKey.ok, false);
+    assert.match(!badKey.ok ? badKey.configError : "", /onprem-infra:mail\.services\.dovecot\.memory/);
+    assert.match(!badKey.ok ? badKey.configError : "", /staging/);
   });
 
   it("a ref that is not a commit is a usage error (RefError), read before anything else", () => {

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import type { ProjectConfig } from "../../test/harness/cli-config";
 import type { CapturedResource } from "../../test/harness/engine";
 import { capture, PROJECT, resolve, useStack } from "../../test/harness/engine";
 import {
@@ -18,6 +19,7 @@ import {
   installConfig,
   readProject,
   SECRET_PLACEHOLDERS,
+  secretsFor,
   StackName,
   StackOutputs,
   StackValues,
@@ -25,8 +27,7 @@ import {
 import { TYPES } from "./model";
 
 /** `Pulumi.yaml` defaults and the stack file's config, as the CLI merges them. */
-function valuesAt(root: string, stack: StackName): StackValues {
-  const project = readProject(path.join(root, "Pulumi.yaml"));
+function valuesAt(root: string, project: ProjectConfig, stack: StackName): StackValues {
   const values: StackValues = {};
   for (const [key, decl] of Object.entries(project.config)) {
     const given = decl.value ?? decl.default;
@@ -36,18 +37,25 @@ function valuesAt(root: string, stack: StackName): StackValues {
   }
   const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as {
     config?: Record<string, unknown>;
-  };
-  return Object.assign(values, file.config ?? {});
+  } | null;
+  return Object.assign(values, file?.config ?? {});
 }
 
 interface Inventory {
   externalSecretsHeld(config: Record<string, unknown>): { held: string[] };
 }
 
-/** The external secrets the tree's own registry says the stack holds, as placeholders. */
-function secretsAt(root: string, values: StackValues): Record<string, string> {
+/**
+ * The external secrets the tree's own registry says the stack holds, as placeholders; a tree
+ * from before the registry existed gets the working tree's.
+ */
+function secretsAt(root: string, stack: StackName, values: StackValues): Record<string, string> {
+  const registry = path.join(root, "components", "secrets", "inventory.ts");
+  if (!fs.existsSync(registry)) {
+    return secretsFor(stack, values);
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const inventory = require(path.join(root, "components", "secrets", "inventory.ts")) as Inventory;
+  const inventory = require(registry) as Inventory;
   const own: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) {
     if (key.startsWith(`${PROJECT}:`)) {
@@ -67,13 +75,29 @@ export type TreeEvaluation =
 
 /**
  * Evaluates the program of the tree at `root` for `stack` (its own stack file), with the mocks
- * installed. A config error is returned, not thrown.
+ * installed. A config error (the tree's project or stack file unreadable, or refused by the CLI's
+ * rules or the program's) is returned, not thrown.
  */
 export async function evaluateTree(root: string, stack: StackName): Promise<TreeEvaluation> {
+  let project: ProjectConfig;
+  let values: StackValues;
+  const firstLine = (e: unknown) => (e as Error).message.split("\n")[0].replace(/:$/, "");
   try {
-    const values = valuesAt(root, stack);
-    const secrets = secretsAt(root, values);
-    const project = readProject(path.join(root, "Pulumi.yaml"));
+    project = readProject(path.join(root, "Pulumi.yaml"));
+  } catch (e) {
+    return { ok: false, configError: `Pulumi.yaml cannot be read: ${firstLine(e)}` };
+  }
+  try {
+    values = valuesAt(root, project, stack);
+  } catch (e) {
+    const unreadable = (e as NodeJS.ErrnoException).syscall !== undefined; // fs, not YAML
+    return {
+      ok: false,
+      configError: `Pulumi.${stack}.yaml ${unreadable ? "cannot be read" : "is not valid YAML"}: ${firstLine(e)}`,
+    };
+  }
+  try {
+    const secrets = secretsAt(root, stack, values);
     const refused = cliConfigProblems(stack, values, secrets, project);
     if (refused.length > 0) {
       throw new CliConfigError(stack, refused);
@@ -93,13 +117,7 @@ export async function evaluateTree(root: string, stack: StackName): Promise<Tree
     }
     return { ok: true, resources: withContextDigests(result.resources, root), outputs };
   } catch (e) {
-    if (
-      pulumi.RunError.isInstance(e) ||
-      pulumi.ResourceError.isInstance(e) ||
-      e instanceof CliConfigError ||
-      (e as NodeJS.ErrnoException).code === "ENOENT" ||
-      (e instanceof Error && /Pulumi\.yaml|not valid YAML|YAML/i.test(e.message))
-    ) {
+    if (pulumi.RunError.isInstance(e) || pulumi.ResourceError.isInstance(e) || e instanceof CliConfigError) {
       return { ok: false, configError: (e as Error).message };
     }
     throw e;
