@@ -6,7 +6,7 @@
  * restart, in which waves, for about how long. Pure over `CapturedResource`s.
  */
 import type { CapturedResource } from "../../test/harness/engine";
-import { startWaves } from "../../components/common/startup";
+import { startWaves, waitTimeoutSeconds } from "../../components/common/startup";
 import { containers, pathParts, SECRET, shortType, TYPES } from "./model";
 import { policyLines } from "./plan";
 import type { PolicyReport } from "./policy";
@@ -47,6 +47,11 @@ export interface Restart {
   op: "replace" | "create" | "delete";
   /** Estimated seconds from the start of the apply until it is healthy again (0: not stopped). */
   downSeconds: number;
+  /**
+   * The most it can take before `pulumi up` gives up waiting (each health wait's start period
+   * plus every allowed failed check, along the same chain): the downtime when a start fails.
+   */
+  maxDownSeconds: number;
 }
 
 export interface StartConsequences {
@@ -416,24 +421,51 @@ export function startConsequences(
     needs[v.name] = v.needs.filter((n) => names.has(n));
   }
   const waves = startWaves(needs);
-  const down = new Map<string, number>();
-  const downOf = (name: string): number => {
-    const known = down.get(name);
-    if (known !== undefined) {
-      return known;
-    }
-    const v = views.find((x) => x.name === name)!;
-    const own = v.health?.estimatedSecondsToHealthy ?? 0;
-    const value = own + Math.max(0, ...needs[name].map(downOf));
-    down.set(name, value);
-    return value;
+  const chain = (own: (name: string) => number) => {
+    const memo = new Map<string, number>();
+    const total = (name: string): number => {
+      const known = memo.get(name);
+      if (known !== undefined) {
+        return known;
+      }
+      const value = own(name) + Math.max(0, ...needs[name].map(total));
+      memo.set(name, value);
+      return value;
+    };
+    return total;
   };
+  const health = (name: string) => views.find((x) => x.name === name)?.health;
+  const down = chain((name) => health(name)?.estimatedSecondsToHealthy ?? 0);
+  const maxDown = chain((name) => {
+    const h = health(name);
+    return h
+      ? waitTimeoutSeconds({
+          test: [h.test],
+          intervalSeconds: h.intervalSeconds,
+          timeoutSeconds: h.timeoutSeconds,
+          retries: h.retries,
+          startPeriodSeconds: h.startPeriodSeconds,
+        })
+      : 0;
+  });
+  const waveOf = new Map(waves.flatMap((w, i) => w.map((name) => [name, i] as const)));
   const restarts: Restart[] = [
-    ...starting.map((v) => ({ container: v.name, op: ops.get(v.name)!, downSeconds: downOf(v.name) })),
+    ...starting
+      .map((v) => ({
+        container: v.name,
+        op: ops.get(v.name)!,
+        downSeconds: down(v.name),
+        maxDownSeconds: maxDown(v.name),
+      }))
+      .sort(
+        (a, b) =>
+          waveOf.get(a.container)! - waveOf.get(b.container)! || a.container.localeCompare(b.container),
+      ),
     ...[...ops]
       .filter(([, op]) => op === "delete")
-      .map(([container]) => ({ container, op: "delete" as const, downSeconds: 0 })),
-  ].sort((a, b) => a.container.localeCompare(b.container));
+      .map(([container]) => ({ container, op: "delete" as const, downSeconds: 0, maxDownSeconds: 0 }))
+      .sort((a, b) => a.container.localeCompare(b.container)),
+  ];
   const stopped = new Set([...ops].filter(([, op]) => op !== "create").map(([n]) => n));
   const affected = views
     .filter((v) => !ops.has(v.name))
@@ -510,9 +542,9 @@ export function renderDiff(diff: PlanDiff): string[] {
       out.push(
         `    ${r.container}: ${
           r.op === "replace"
-            ? `replaced, down ${duration(r.downSeconds)}`
+            ? `replaced, down ${duration(r.downSeconds)} (at most ${duration(r.maxDownSeconds)}, when a health wait times out)`
             : r.op === "create"
-              ? `new, healthy after ${duration(r.downSeconds)}`
+              ? `new, healthy after ${duration(r.downSeconds)} (at most ${duration(r.maxDownSeconds)})`
               : "deleted"
         }`,
       );

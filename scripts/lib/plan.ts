@@ -338,7 +338,7 @@ export function renderText(plan: Plan): string {
 
   h("Resources by component");
   out.push(
-    `What the stack's first pulumi up does: = adopt (the options carry an import id) ${plan.summary.actions.adopt}, + create ${plan.summary.actions.create}; what a change replaces: npm run plan -- --stack ${plan.stack} --against <git-ref>`,
+    `The stack's first pulumi up: = ${plan.summary.actions.adopt} adopted (an import id in the options), + ${plan.summary.actions.create} created. What a change replaces: npm run plan -- --stack ${plan.stack} --against <git-ref>`,
   );
   treeLines(plan.tree, 0, out);
 
