@@ -138,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
   const { diagramTitle, mermaidDiagram } = await import("./lib/diagram");
   const { buildPlan, renderText } = await import("./lib/plan");
   const { diffResources, renderChangeReport } = await import("./lib/diff");
-  const { evaluateTree, withContextDigests } = await import("./lib/against");
+  const { evaluateTree } = await import("./lib/against");
   const { attachPolicyPack, runPolicyPack, stopPolicyPack } = await import("./lib/policy");
   const pack = spawned instanceof Error ? Promise.resolve(spawned) : attachPolicyPack(spawned);
   // A bad key fails fast: the pack is killed, not waited for.
@@ -173,12 +173,17 @@ async function main(argv: string[]): Promise<number> {
       if (!before.ok) {
         return configError(`${tree.ref} (${tree.commit.slice(0, 12)}): ${before.configError}`);
       }
+      // The working tree once more the same way (secret placeholders from their ciphertext).
+      const after = await evaluateTree(root, stack, stackFile);
+      if (!after.ok) {
+        return configError(after.configError);
+      }
       changes = {
         stack,
         ok: plan.ok,
         against: { ref: tree.ref, commit: tree.commit },
         ...(stackFile ? { stackFile: evaluation.run.stackFile } : {}),
-        diff: diffResources(before.resources, withContextDigests(evaluation.run.resources, root)),
+        diff: diffResources(before.resources, after.resources),
         policy: plan.policy,
       };
     }

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { evaluateTree, withContextDigests } from "../scripts/lib/against";
+import { evaluateTree, evaluateValues } from "../scripts/lib/against";
 import { ChangeReport, diffResources, PlanDiff, renderDiff, summaryLine } from "../scripts/lib/diff";
 import { materialize as materializeRef, RefError } from "../scripts/lib/gitref";
 import { SECRET } from "../scripts/lib/model";
@@ -64,10 +64,18 @@ const EDITS: Record<string, (v: StackValues) => void> = {
   memory: (v) => {
     services(v, MAIL).dovecot.memory = "768M";
   },
+  // A taken-over password set anew with `pulumi config set --secret`: a new ciphertext.
+  takenOver: (v) => {
+    v["onprem-infra:mailDbAppPassword"] = { secure: "v1:ciphertext-of-the-new-password" };
+    (v as Config)[ROTATIONS].mailDbAppPassword = "2026-11-20";
+  },
 };
 
+/** The working tree's staging with these values, as `npm run plan -- --against` evaluates it. */
 async function evaluate(values: StackValues): Promise<CapturedResource[]> {
-  return withContextDigests((await runStack("staging", values)).capture.resources, ROOT);
+  const run = await evaluateValues(ROOT, "staging", values);
+  assert.ok(run.ok, !run.ok ? run.configError : "");
+  return run.resources;
 }
 
 describe("plan --against: exact diffs of staging", function () {
@@ -77,6 +85,8 @@ describe("plan --against: exact diffs of staging", function () {
 
   before(async () => {
     const base = readStackValues("staging");
+    // The taken-over password as the operator set it before (docs/takeover-mail.md).
+    base["onprem-infra:mailDbAppPassword"] = { secure: "v1:ciphertext-of-the-running-password" };
     const before = await evaluate(base);
     for (const [name, edit] of Object.entries(EDITS)) {
       const values = cloneValues(base);
@@ -130,6 +140,10 @@ describe("plan --against: exact diffs of staging", function () {
     assert.equal(text("site"), EXPECTED.site);
   });
 
+  it("a taken-over password set anew (a new ciphertext): the containers and the command that use it are replaced", () => {
+    assert.equal(text("takenOver"), EXPECTED.takenOver);
+  });
+
   it("never prints a secret value, and marks every secret change [secret] on both sides", () => {
     const all = Object.keys(diffs).map(text).join("\n");
     for (const secret of [...generatedSecrets, ...Object.values(SECRET_PLACEHOLDERS)]) {
@@ -141,6 +155,20 @@ describe("plan --against: exact diffs of staging", function () {
 });
 
 const EXPECTED: Record<string, string> = {
+  takenOver: [
+    "  ~  update  command:local:Command  mail-db-user-roundcube",
+    "        stdin: [secret] -> [secret]",
+    "  +- replace docker:index:Container  mail-roundcube (delete first)",
+    "        envs: [secret] -> [secret]  [replaces]",
+    "        replaced: the provider replaces on envs",
+    "",
+    "  Containers stopped and started (each wave waits for the earlier ones to be healthy):",
+    "    wave 0: mailserver-staging-roundcube",
+    "    mailserver-staging-roundcube: replaced, down ~1m00s (at most ~3m20s, when a health wait times out)",
+    "    mailserver-staging-nginx: keeps running without mailserver-staging-roundcube meanwhile",
+    "",
+    "  ~ 1 to update, +- 1 to replace, 80 unchanged",
+  ].join("\n"),
   memory: [
     "  ~  update  docker:index:Container  mail-dovecot",
     "        memory: 512 -> 768",

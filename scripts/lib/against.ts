@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import type { ProjectConfig } from "../../test/harness/cli-config";
+import { isSecureNode, ProjectConfig } from "../../test/harness/cli-config";
 import type { CapturedResource } from "../../test/harness/engine";
 import { capture, PROJECT, resolve, useStack } from "../../test/harness/engine";
 import {
@@ -27,7 +27,7 @@ import {
 import { TYPES } from "./model";
 
 /** `Pulumi.yaml` defaults and the stack file's config, as the CLI merges them. */
-function valuesAt(root: string, project: ProjectConfig, stack: StackName): StackValues {
+function valuesAt(project: ProjectConfig, stackFile: string): StackValues {
   const values: StackValues = {};
   for (const [key, decl] of Object.entries(project.config)) {
     const given = decl.value ?? decl.default;
@@ -35,7 +35,7 @@ function valuesAt(root: string, project: ProjectConfig, stack: StackName): Stack
       values[key.includes(":") ? key : `${PROJECT}:${key}`] = given;
     }
   }
-  const file = parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as {
+  const file = parse(fs.readFileSync(stackFile, "utf8")) as {
     config?: Record<string, unknown>;
   } | null;
   return Object.assign(values, file?.config ?? {});
@@ -47,25 +47,37 @@ interface Inventory {
 
 /**
  * The external secrets the tree's own registry says the stack holds, as placeholders; a tree
- * from before the registry existed gets the working tree's.
+ * from before the registry existed gets the working tree's. A secret the stack file holds
+ * encrypted gets a placeholder derived from its ciphertext, so a secret set to a new value
+ * (`pulumi config set --secret`) differs between the two sides of a diff, as its value does.
  */
-function secretsAt(root: string, stack: StackName, values: StackValues): Record<string, string> {
+export function secretsAt(root: string, stack: StackName, values: StackValues): Record<string, string> {
   const registry = path.join(root, "components", "secrets", "inventory.ts");
-  if (!fs.existsSync(registry)) {
-    return secretsFor(stack, values);
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const inventory = require(registry) as Inventory;
-  const own: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (key.startsWith(`${PROJECT}:`)) {
-      own[key.slice(PROJECT.length + 1)] = value;
+  let held: string[];
+  if (fs.existsSync(registry)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const inventory = require(registry) as Inventory;
+    const own: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(values)) {
+      if (key.startsWith(`${PROJECT}:`)) {
+        own[key.slice(PROJECT.length + 1)] = value;
+      }
     }
+    held = inventory.externalSecretsHeld(own).held.map((id) => `${PROJECT}:${id}`);
+  } else {
+    held = Object.keys(secretsFor(stack, values));
   }
   return Object.fromEntries(
-    inventory.externalSecretsHeld(own).held.map((id) => {
-      const key = `${PROJECT}:${id}`;
-      return [key, SECRET_PLACEHOLDERS[key] ?? `placeholder-${id}-0123456789abcdef`];
+    held.map((key) => {
+      const base =
+        SECRET_PLACEHOLDERS[key] ?? `placeholder-${key.slice(PROJECT.length + 1)}-0123456789abcdef`;
+      const node = values[key];
+      return [
+        key,
+        isSecureNode(node)
+          ? `${base}-${createHash("sha256").update(node.secure).digest("hex").slice(0, 12)}`
+          : base,
+      ];
     }),
   );
 }
@@ -74,28 +86,43 @@ export type TreeEvaluation =
   { ok: true; resources: CapturedResource[]; outputs: StackOutputs } | { ok: false; configError: string };
 
 /**
- * Evaluates the program of the tree at `root` for `stack` (its own stack file), with the mocks
- * installed. A config error (the tree's project or stack file unreadable, or refused by the CLI's
- * rules or the program's) is returned, not thrown.
+ * Evaluates the program of the tree at `root` for `stack`, from its own stack file (or
+ * `stackFile`), with the mocks installed. A config error (the project or stack file unreadable,
+ * or refused by the CLI's rules or the program's) is returned, not thrown.
  */
-export async function evaluateTree(root: string, stack: StackName): Promise<TreeEvaluation> {
-  let project: ProjectConfig;
-  let values: StackValues;
+export async function evaluateTree(
+  root: string,
+  stack: StackName,
+  stackFile?: string,
+): Promise<TreeEvaluation> {
+  const file = stackFile ?? path.join(root, `Pulumi.${stack}.yaml`);
   const firstLine = (e: unknown) => (e as Error).message.split("\n")[0].replace(/:$/, "");
+  let project: ProjectConfig;
   try {
     project = readProject(path.join(root, "Pulumi.yaml"));
   } catch (e) {
     return { ok: false, configError: `Pulumi.yaml cannot be read: ${firstLine(e)}` };
   }
+  let values: StackValues;
   try {
-    values = valuesAt(root, project, stack);
+    values = valuesAt(project, file);
   } catch (e) {
     const unreadable = (e as NodeJS.ErrnoException).syscall !== undefined; // fs, not YAML
     return {
       ok: false,
-      configError: `Pulumi.${stack}.yaml ${unreadable ? "cannot be read" : "is not valid YAML"}: ${firstLine(e)}`,
+      configError: `${path.basename(file)} ${unreadable ? "cannot be read" : "is not valid YAML"}: ${firstLine(e)}`,
     };
   }
+  return evaluateValues(root, stack, values, project);
+}
+
+/** Evaluates the program of the tree at `root` for `stack` with these config values. */
+export async function evaluateValues(
+  root: string,
+  stack: StackName,
+  values: StackValues,
+  project: ProjectConfig = readProject(path.join(root, "Pulumi.yaml")),
+): Promise<TreeEvaluation> {
   try {
     const secrets = secretsAt(root, stack, values);
     const refused = cliConfigProblems(stack, values, secrets, project);
