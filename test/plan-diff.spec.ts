@@ -245,7 +245,7 @@ const EXPECTED: Record<string, string> = {
     '        config.ingresses[4].service: "http://mailserver-staging-api:8080" -> "https://mailserver-staging-nginx:443"',
     '        config.ingresses[5].hostname: (none) -> "mail-api-staging.kuma8088.com"',
     '        config.ingresses[5].service: "http_status:404" -> "http://mailserver-staging-api:8080"',
-    '        config.ingresses[6]: (none) -> {"service":"http_status:404"}',
+    '        config.ingresses[6].service: (none) -> "http_status:404"',
     "  +  create  cloudflare:index:DnsRecord  tunnel-dns-staging-new.kuma8088.com",
     "  +  create  command:local:Command  blog-site-new-site-db",
     "  +- replace docker:index:Container  blog-wordpress (delete first)",
@@ -253,7 +253,8 @@ const EXPECTED: Record<string, string> = {
     "        replaced: the provider replaces on envs",
     "  +  create  command:local:Command  blog-site-new-site-files",
     "  +- replace docker:index:Container  blog-nginx (delete first)",
-    '        uploads[4]: (none) -> {"content":"# Site new-site: rendered by onprem-infra (components/blog/services\u2026  [replaces]',
+    "        uploads[4].content: (none) -> <text, 48 lines>  [replaces]",
+    '        uploads[4].file: (none) -> "/etc/nginx/conf.d/site-new-site.conf"  [replaces]',
     "        replaced: replaceOnChanges: uploads",
     "",
     "  Containers stopped and started (each wave waits for the earlier ones to be healthy):",
@@ -398,6 +399,26 @@ describe("plan --against: the rules of the diff", () => {
       replaced.changes.map((x) => [x.op, x.deleteFirst, x.reasons]),
       [["replace", true, ["replaceOnChanges: healthcheck"]]],
     );
+  });
+
+  it("a changed text is summarized by lines; a structure that appears is shown leaf by leaf", () => {
+    const before = fake("c", CONTAINER, { uploads: [{ file: "/a.conf", content: "a\nb\nc" }] });
+    const after = fake("c", CONTAINER, {
+      uploads: [
+        { file: "/a.conf", content: "a\nx\nc\ny" },
+        { file: "/b.conf", content: "one line" },
+      ],
+    });
+    assert.deepEqual(diffResources([before], [after]).changes[0].properties, [
+      {
+        path: "uploads[0].content",
+        old: "<text, 3 lines>",
+        new: "<text, 4 lines: +2 -1 lines>",
+        effect: "replace",
+      },
+      { path: "uploads[1].content", old: undefined, new: '"one line"', effect: "replace" },
+      { path: "uploads[1].file", old: undefined, new: '"/b.conf"', effect: "replace" },
+    ]);
   });
 
   it("a secret that only one side holds is masked on that side", () => {

@@ -103,6 +103,26 @@ export function show(value: Json): string {
   return clip(JSON.stringify(value));
 }
 
+/** `+2 -1 lines`: the lines only the new text has, and only the old one. */
+function lineChanges(oldText: string, newText: string): string {
+  const count = (lines: string[]) => {
+    const m = new Map<string, number>();
+    lines.forEach((l) => m.set(l, (m.get(l) ?? 0) + 1));
+    return m;
+  };
+  const before = count(oldText.split("\n"));
+  const after = count(newText.split("\n"));
+  let added = 0;
+  let removed = 0;
+  for (const [line, n] of after) {
+    added += Math.max(0, n - (before.get(line) ?? 0));
+  }
+  for (const [line, n] of before) {
+    removed += Math.max(0, n - (after.get(line) ?? 0));
+  }
+  return `+${added} -${removed} lines`;
+}
+
 function isSecretPath(secretPaths: readonly string[], path: string): boolean {
   return secretPaths.some(
     (s) => s === "" || s === path || path.startsWith(`${s}.`) || path.startsWith(`${s}[`),
@@ -153,7 +173,29 @@ function leafChanges(
     }
     return;
   }
-  // A whole value that appears or goes, and holds a secret below: masked as a whole.
+  // A structure that appears or goes: its leaves, each from or to nothing (secrets masked above).
+  const container = (v: Json) => isRecord(v) || Array.isArray(v);
+  if ((oldValue === undefined && container(newValue)) || (newValue === undefined && container(oldValue))) {
+    const present = (oldValue ?? newValue) as Record<string, Json> | Json[];
+    const keys: (string | number)[] = Array.isArray(present)
+      ? present.map((_, i) => i)
+      : Object.keys(present).sort();
+    for (const key of keys) {
+      const pick = (v: Json) =>
+        v === undefined ? undefined : (v as Record<string | number, Json>)[key as keyof typeof v];
+      leafChanges(pick(oldValue), pick(newValue), join(key), oldSecret, newSecret, out);
+    }
+    return;
+  }
+  if (typeof oldValue === "string" && typeof newValue === "string" && (oldValue + newValue).includes("\n")) {
+    out.push({
+      path,
+      old: show(oldValue),
+      new: `${show(newValue).slice(0, -1)}: ${lineChanges(oldValue, newValue)}>`,
+    });
+    return;
+  }
+  // A scalar that changes, appears or goes; or a value that holds a secret below (masked whole).
   const oldHolds = oldValue !== undefined && holdsSecret(oldSecret, path);
   const newHolds = newValue !== undefined && holdsSecret(newSecret, path);
   out.push({
