@@ -31,7 +31,7 @@ import { parseArgs } from "node:util";
 import { isStackName, policyConfigFile, STACKS } from "../test/harness/constants";
 import { spawnPolicyPack } from "../test/harness/pack-process";
 import { materialize, RefError, Tree } from "./lib/gitref";
-import type { ChangeReport } from "./lib/diff";
+import type { ChangeReport, PlanDiff } from "./lib/diff";
 import type { Plan } from "./lib/plan";
 import type { PolicyPackConfig } from "./lib/policy";
 
@@ -159,6 +159,21 @@ async function main(argv: string[]): Promise<number> {
     if (!evaluation.ok) {
       return configError(evaluation.configError);
     }
+    // The ref and the working tree once more the same way (secret placeholders from their
+    // ciphertext), while the pack is still starting.
+    let diff: PlanDiff | undefined;
+    if (tree) {
+      const before = await evaluateTree(tree.root, stack);
+      if (!before.ok) {
+        return configError(`${tree.ref} (${tree.commit.slice(0, 12)}): ${before.configError}`);
+      }
+      const after = await evaluateTree(root, stack, stackFile);
+      if (!after.ok) {
+        return configError(after.configError);
+      }
+      diff = diffResources(before.resources, after.resources);
+      lap("diff against the ref");
+    }
     const policy = { ...(await runPolicyPack(evaluation.run.resources, stack, policyConfig, pack)) };
     policy.configFile = policyConfigName;
     lap("policy pack");
@@ -167,23 +182,13 @@ async function main(argv: string[]): Promise<number> {
     }
     plan = buildPlan(stack, evaluation.run, policy);
     diagram = mermaidDiagram(evaluation.run.resources, diagramTitle(stack));
-    if (tree) {
-      const before = await evaluateTree(tree.root, stack);
-      lap("evaluate the ref");
-      if (!before.ok) {
-        return configError(`${tree.ref} (${tree.commit.slice(0, 12)}): ${before.configError}`);
-      }
-      // The working tree once more the same way (secret placeholders from their ciphertext).
-      const after = await evaluateTree(root, stack, stackFile);
-      if (!after.ok) {
-        return configError(after.configError);
-      }
+    if (tree && diff) {
       changes = {
         stack,
         ok: plan.ok,
         against: { ref: tree.ref, commit: tree.commit },
         ...(stackFile ? { stackFile: evaluation.run.stackFile } : {}),
-        diff: diffResources(before.resources, after.resources),
+        diff,
         policy: plan.policy,
       };
     }
