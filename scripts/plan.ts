@@ -1,6 +1,6 @@
 /**
  * `npm run plan -- --stack <production|staging> [--json] [--diagram <file>] [--stack-file <file>]
- *   [--policy-config <file.json>] [--policy-pack <dir>]`
+ *   [--against <git-ref>] [--policy-config <file.json>] [--policy-pack <dir>]`
  *
  * The offline plan: evaluates the real program for one stack under Pulumi's mock engine (no
  * Pulumi CLI, no Docker host, no cloud account) and prints the resource tree by component, the
@@ -11,6 +11,13 @@
  * the stack file instead of `Pulumi.<stack>.yaml`; `--policy-config` is the policy pack's config
  * as `pulumi preview --policy-pack-config` takes it, by default the stack's own
  * `policy/config/<stack>.json`; `--policy-pack` the pack's directory (`policy`).
+ *
+ * `--against <git-ref>` prints what changes instead of the whole estate: the stack as of the ref
+ * (its own program and stack file) against the working tree (with `--stack-file` when given),
+ * per resource create / import / update / replace (delete first or not) / delete with the changed
+ * properties and why each replacement happens (scripts/lib/replacements.ts), which containers
+ * restart in which waves and for about how long, then the policy report. A ref that cannot be
+ * read is bad usage.
  *
  * Exit codes: 0 fine; 1 a mandatory policy violation; 2 a config error (the message names the
  * key, or the file that is not valid YAML, or the policy config that cannot be read or that the
@@ -23,27 +30,22 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isStackName, policyConfigFile, STACKS } from "../test/harness/constants";
 import { spawnPolicyPack } from "../test/harness/pack-process";
+import { materialize, RefError, Tree } from "./lib/gitref";
+import { PLAN_OPTIONS } from "./lib/plan-options";
+import type { ChangeReport, PlanDiff } from "./lib/diff";
 import type { Plan } from "./lib/plan";
 import type { PolicyPackConfig } from "./lib/policy";
 
 export const EXIT = { ok: 0, mandatoryViolation: 1, configError: 2, policyNotRun: 4, usage: 64 } as const;
 
-const USAGE = `usage: npm run --silent plan -- --stack <${STACKS.join("|")}> [--json] [--diagram <file.mmd>] [--stack-file <file>] [--policy-config <file.json>] [--policy-pack <dir>]`;
+const USAGE = `usage: npm run --silent plan -- --stack <${STACKS.join("|")}> [--json] [--diagram <file.mmd>] [--stack-file <file>] [--against <git-ref>] [--policy-config <file.json>] [--policy-pack <dir>]`;
 
 async function main(argv: string[]): Promise<number> {
   let args;
   try {
     args = parseArgs({
       args: argv,
-      options: {
-        stack: { type: "string" },
-        json: { type: "boolean", default: false },
-        diagram: { type: "string" },
-        "stack-file": { type: "string" },
-        "policy-config": { type: "string" },
-        "policy-pack": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
+      options: PLAN_OPTIONS,
       strict: true,
     }).values;
   } catch (e) {
@@ -62,6 +64,19 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const stackFile = args["stack-file"] ? path.resolve(args["stack-file"]) : undefined;
+  // The ref is read before anything else: one that cannot be read is bad usage.
+  let tree: Tree | undefined;
+  if (args.against !== undefined) {
+    try {
+      tree = materialize(args.against);
+    } catch (e) {
+      if (e instanceof RefError) {
+        process.stderr.write(`${e.message}\n${USAGE}\n`);
+        return EXIT.usage;
+      }
+      throw e;
+    }
+  }
 
   const timings: [string, number][] = [];
   let mark = performance.now();
@@ -114,6 +129,8 @@ async function main(argv: string[]): Promise<number> {
   const { checkConfig, evaluateStack } = await import("./lib/evaluate");
   const { diagramTitle, mermaidDiagram } = await import("./lib/diagram");
   const { buildPlan, renderText } = await import("./lib/plan");
+  const { diffResources, renderChangeReport } = await import("./lib/diff");
+  const { evaluateTree } = await import("./lib/against");
   const { attachPolicyPack, runPolicyPack, stopPolicyPack } = await import("./lib/policy");
   const pack = spawned instanceof Error ? Promise.resolve(spawned) : attachPolicyPack(spawned);
   // A bad key fails fast: the pack is killed, not waited for.
@@ -127,11 +144,27 @@ async function main(argv: string[]): Promise<number> {
 
   let plan: Plan;
   let diagram: string;
+  let changes: ChangeReport | undefined;
   try {
     const evaluation = await evaluateStack(stack, stackFile);
     lap("evaluate");
     if (!evaluation.ok) {
       return configError(evaluation.configError);
+    }
+    // The ref and the working tree once more the same way (secret placeholders from their
+    // ciphertext), while the pack is still starting.
+    let diff: PlanDiff | undefined;
+    if (tree) {
+      const before = await evaluateTree(tree.root, stack);
+      if (!before.ok) {
+        return configError(`${tree.ref} (${tree.commit.slice(0, 12)}): ${before.configError}`);
+      }
+      const after = await evaluateTree(root, stack, stackFile);
+      if (!after.ok) {
+        return configError(after.configError);
+      }
+      diff = diffResources(before.resources, after.resources);
+      lap("diff against the ref");
     }
     const policy = { ...(await runPolicyPack(evaluation.run.resources, stack, policyConfig, pack)) };
     policy.configFile = policyConfigName;
@@ -141,6 +174,16 @@ async function main(argv: string[]): Promise<number> {
     }
     plan = buildPlan(stack, evaluation.run, policy);
     diagram = mermaidDiagram(evaluation.run.resources, diagramTitle(stack));
+    if (tree && diff) {
+      changes = {
+        stack,
+        ok: plan.ok,
+        against: { ref: tree.ref, commit: tree.commit },
+        ...(stackFile ? { stackFile: evaluation.run.stackFile } : {}),
+        diff,
+        policy: plan.policy,
+      };
+    }
   } finally {
     await stopPolicyPack(pack);
   }
@@ -151,7 +194,11 @@ async function main(argv: string[]): Promise<number> {
     fs.writeFileSync(file, diagram);
     process.stderr.write(`diagram written to ${path.relative(process.cwd(), file) || file}\n`);
   }
-  process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : renderText(plan));
+  if (changes) {
+    process.stdout.write(args.json ? `${JSON.stringify(changes, null, 2)}\n` : renderChangeReport(changes));
+  } else {
+    process.stdout.write(args.json ? `${JSON.stringify(plan, null, 2)}\n` : renderText(plan));
+  }
   lap("report");
   if (process.env.ONPREM_PLAN_TIMINGS) {
     process.stderr.write(`timings: ${timings.map(([p, ms]) => `${p} ${Math.round(ms)} ms`).join(", ")}\n`);

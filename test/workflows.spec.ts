@@ -93,13 +93,38 @@ describe("CI workflows", () => {
       const runs = Object.values(doc.jobs)
         .flatMap((j) => j.steps)
         .map((s) => s.run ?? "")
-        .filter((r) => r.includes("npm run plan"));
+        .filter((r) => r.includes("npm run plan") && !r.includes("--against"));
       assert.deepEqual(
         runs.map((r) => r.trim()).sort(),
         STACKS.map((s) => `npm run plan -- --stack ${s}`).sort(),
         file,
       );
     }
+  });
+
+  it("a pull request gets the offline diff of both stacks against its base, with no cloud credentials", () => {
+    const preview = workflows.find((w) => w.file === "preview.yml")!;
+    const job = preview.doc.jobs["plan-diff"] as Job & {
+      permissions?: Record<string, string>;
+      env?: Record<string, string>;
+    };
+    assert.equal(job["runs-on"], "ubuntu-24.04");
+    assert.deepEqual(job.permissions, { contents: "read", "pull-requests": "write" });
+    assert.equal(job.env?.BASE_SHA, "${{ github.event.pull_request.base.sha }}");
+    assert.equal(job.steps[0].with?.["fetch-depth"], 0);
+    const runs = job.steps.map((s) => s.run ?? "").join("\n");
+    for (const stack of STACKS) {
+      assert.ok(
+        runs.includes(`npm run --silent plan -- --stack ${stack} --against "$BASE_SHA" > plan-${stack}.txt`),
+        stack,
+      );
+    }
+    assert.match(runs, /gh pr comment "\$PR_NUMBER" --body-file plan-diff\.md/);
+    // Nothing in it can reach a cloud: no secret, no Pulumi or AWS step.
+    assert.ok(!JSON.stringify(job).includes("secrets."));
+    assert.ok(
+      !job.steps.some((s) => s.uses?.startsWith("pulumi/actions@") || s.uses?.startsWith("aws-actions/")),
+    );
   });
 
   describe("SSH to the Docker host: one shared connection, a parallelism sshd allows (docs/operator-setup.md)", () => {

@@ -29,7 +29,13 @@ export interface Plan {
   stack: string;
   /** false when a mandatory policy was violated, or the policy pack did not run. */
   ok: boolean;
-  summary: { resources: number; containers: number; byType: Record<string, number> };
+  summary: {
+    resources: number;
+    containers: number;
+    byType: Record<string, number>;
+    /** What the stack's first `pulumi up` does: resources adopted (an `import` id) and created. */
+    actions: { adopt: number; create: number };
+  };
   tree: TreeNode[];
   containers: ContainerView[];
   startOrder: StartOrder;
@@ -252,6 +258,10 @@ export function buildPlan(stack: string, run: Evaluation, policy: PolicyReport):
       resources: run.resources.length,
       containers: views.length,
       byType: Object.fromEntries(Object.entries(byType).sort(([a], [b]) => a.localeCompare(b))),
+      actions: {
+        adopt: run.resources.filter((r) => r.custom && r.options.importId).length,
+        create: run.resources.filter((r) => r.custom && !r.options.importId).length,
+      },
     },
     tree: resourceTree(run.resources),
     containers: views,
@@ -279,11 +289,14 @@ export function buildPlan(stack: string, run: Evaluation, policy: PolicyReport):
 // ---------------------------------------------------------------------------------------------
 // Text
 
+/** The listing's action column, as `pulumi preview` marks them: `=` import, `+` create. */
+const ACTION: Record<string, string> = { adopt: "= ", create: "+ ", "": "  " };
+
 function treeLines(nodes: readonly TreeNode[], depth: number, out: string[]): void {
   for (const n of nodes) {
     const pad = "  ".repeat(depth);
     const flags = n.flags.length > 0 ? `  [${n.flags.join(", ")}]` : "";
-    out.push(`${pad}${n.type}  ${n.name}${flags}`);
+    out.push(`${pad}${ACTION[n.action ?? ""]}${n.type}  ${n.name}${flags}`);
     const width = Math.max(0, ...Object.keys(n.settings).map((k) => k.length));
     for (const [k, v] of Object.entries(n.settings)) {
       out.push(`${pad}    ${k.padEnd(width)}  ${v}`);
@@ -299,6 +312,32 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i])).join("  ")}`.trimEnd());
 }
 
+/** The policy report's lines, as the plan and the diff print it. */
+export function policyLines(policy: PolicyReport): string[] {
+  const out: string[] = [];
+  if (policy.status !== "ran") {
+    out.push(`  not run: ${policy.reason ?? "unknown"}`);
+  } else {
+    if (policy.configFile) {
+      out.push(`  config: ${policy.configFile}`);
+    }
+    out.push(
+      `  ${policy.policies.length > 0 ? `${policy.policies.length} policies; ` : ""}${policy.findings.length} findings`,
+    );
+    for (const level of LEVELS) {
+      const findings = policy.byLevel[level];
+      if (findings.length === 0 && level !== "mandatory") {
+        continue;
+      }
+      out.push(`  ${level} (${findings.length})${findings.length === 0 ? ": none" : ""}`);
+      for (const f of findings) {
+        out.push(`    - ${f.policy}${f.resource ? ` [${f.resource}]` : ""}: ${f.message.split("\n")[0]}`);
+      }
+    }
+  }
+  return out;
+}
+
 export function renderText(plan: Plan): string {
   const out: string[] = [];
   const h = (title: string) => out.push("", title, "=".repeat(title.length));
@@ -307,6 +346,9 @@ export function renderText(plan: Plan): string {
   );
 
   h("Resources by component");
+  out.push(
+    `The stack's first pulumi up: = ${plan.summary.actions.adopt} adopted (an import id in the options), + ${plan.summary.actions.create} created. What a change replaces: npm run plan -- --stack ${plan.stack} --against <git-ref>`,
+  );
   treeLines(plan.tree, 0, out);
 
   h("Start order");
@@ -325,26 +367,7 @@ export function renderText(plan: Plan): string {
   );
 
   h("Policy report");
-  if (plan.policy.status !== "ran") {
-    out.push(`  not run: ${plan.policy.reason ?? "unknown"}`);
-  } else {
-    if (plan.policy.configFile) {
-      out.push(`  config: ${plan.policy.configFile}`);
-    }
-    out.push(
-      `  ${plan.policy.policies.length > 0 ? `${plan.policy.policies.length} policies; ` : ""}${plan.policy.findings.length} findings`,
-    );
-    for (const level of LEVELS) {
-      const findings = plan.policy.byLevel[level];
-      if (findings.length === 0 && level !== "mandatory") {
-        continue;
-      }
-      out.push(`  ${level} (${findings.length})${findings.length === 0 ? ": none" : ""}`);
-      for (const f of findings) {
-        out.push(`    - ${f.policy}${f.resource ? ` [${f.resource}]` : ""}: ${f.message.split("\n")[0]}`);
-      }
-    }
-  }
+  out.push(...policyLines(plan.policy));
 
   if (plan.backups) {
     const b = plan.backups;

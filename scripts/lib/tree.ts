@@ -13,6 +13,11 @@ export interface TreeNode {
   settings: Record<string, string>;
   /** Resource options worth knowing before an apply. */
   flags: string[];
+  /**
+   * What the first `pulumi up` of the stack does with it: `adopt` when its options carry an
+   * `import` id (the existing one is taken over), `create` otherwise; none for a component.
+   */
+  action?: "adopt" | "create";
   children: TreeNode[];
 }
 
@@ -215,6 +220,7 @@ export function resourceTree(resources: readonly CapturedResource[]): TreeNode[]
       name: r.name,
       settings: view ? containerSettings(view) : settingsOf(r),
       flags: flagsOf(r),
+      ...(r.custom ? { action: r.options.importId ? ("adopt" as const) : ("create" as const) } : {}),
       children: [],
     });
   }

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { GLOBAL_FLAGS, PULUMI_COMMANDS } from "./pulumi-cli-reference";
+import { PLAN_OPTIONS } from "../../scripts/lib/plan-options";
 /** The repository root. */
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -146,16 +147,6 @@ export function commandsOf(text: string): string[][] {
   return commands;
 }
 
-/** The plan's options (scripts/plan.ts's usage), each with whether it takes a value. */
-const PLAN_OPTIONS: Readonly<Record<string, boolean>> = {
-  "--stack": true,
-  "--json": false,
-  "--diagram": true,
-  "--stack-file": true,
-  "--policy-config": true,
-  "--policy-pack": true,
-};
-
 /** npm's own options that may precede the script name of `npm run`. */
 const NPM_RUN_OPTIONS = ["--silent", "-s"];
 
@@ -235,7 +226,10 @@ function npmProblems(words: readonly string[], scripts: Record<string, string>):
     if (word === "…") {
       continue;
     }
-    const takesValue = PLAN_OPTIONS[word];
+    const option = word.startsWith("--")
+      ? Object.entries(PLAN_OPTIONS).find(([name]) => `--${name}` === word)
+      : undefined;
+    const takesValue = option ? option[1].type === "string" : undefined;
     if (takesValue === undefined) {
       problems.push(`npm run plan takes no ${word.startsWith("-") ? "option" : "argument"} "${word}"`);
     } else if (takesValue) {
