@@ -8,13 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { startWaves } from "../components/common/startup";
 import * as v from "valibot";
-import {
-  blogHostnames,
-  BlogSite,
-  redisSizeToMb,
-  siteSchema,
-  WordPressSite,
-} from "../components/blog/schema";
+import { blogHostnames, BlogSite, redisSizeToMb, siteSchema, WordPressSite } from "../components/blog/schema";
 import {
   BLOG_HEALTHCHECKS,
   BLOG_NEEDS,
@@ -190,7 +184,11 @@ function checkNginxFile(conf: string): { used: Set<string>; defined: Set<string>
     if (line.endsWith("{")) {
       const block = line.split(/\s+/)[0];
       const allowed =
-        parent === undefined ? ["server", "map"] : parent === "server" || parent === "location" ? ["location"] : [];
+        parent === undefined
+          ? ["server", "map"]
+          : parent === "server" || parent === "location"
+            ? ["location"]
+            : [];
       assert.ok(allowed.includes(block), `${block} block inside ${parent ?? "http"}, ${where}`);
       if (block === "map") {
         assert.match(line, /^map \$[a-z_]+ \$[a-z_]+ \{$/, where);
@@ -279,7 +277,12 @@ describe("blog nginx files", () => {
 
   it("has a base file with the running gzip and body size, and a default server that answers only the health check", () => {
     const base = renderNginxConf("172.22.0.10");
-    for (const line of ["client_max_body_size 64M;", "gzip on;", "gzip_comp_level 6;", "include /etc/nginx/conf.d/*.conf;"]) {
+    for (const line of [
+      "client_max_body_size 64M;",
+      "gzip on;",
+      "gzip_comp_level 6;",
+      "include /etc/nginx/conf.d/*.conf;",
+    ]) {
       assert.ok(base.includes(line), line);
     }
     assert.match(base, /set_real_ip_from 172\.22\.0\.10;\n\s+real_ip_header CF-Connecting-IP;/);
@@ -349,7 +352,12 @@ describe("wordpress environment and mail relay", () => {
 
   it("tunes MariaDB as the running my.cnf, logging on the log volume", () => {
     const cnf = renderMariadbConf();
-    for (const line of ["innodb_buffer_pool_size = 1G", "max_connections = 200", "slow_query_log_file = /var/log/mysql/slow-query.log", "skip-log-bin"]) {
+    for (const line of [
+      "innodb_buffer_pool_size = 1G",
+      "max_connections = 200",
+      "slow_query_log_file = /var/log/mysql/slow-query.log",
+      "skip-log-bin",
+    ]) {
       assert.ok(cnf.split("\n").includes(line), line);
     }
     assert.match(cnf, /^\[mysqld\]$/m);
@@ -442,7 +450,10 @@ describe("a new site's installation", () => {
   it("copies core and a wp-config.php only where missing", () => {
     assert.match(script, /^set -eu$/m);
     assert.match(script, /^d='\/var\/www\/html\/new-site'$/m);
-    assert.match(script, /^if \[ ! -e "\$d\/wp-includes\/version\.php" \]; then\n\s+cp -a \/usr\/src\/wordpress\/\. "\$d\/"/m);
+    assert.match(
+      script,
+      /^if \[ ! -e "\$d\/wp-includes\/version\.php" \]; then\n\s+cp -a \/usr\/src\/wordpress\/\. "\$d\/"/m,
+    );
     assert.match(script, /^if \[ ! -e "\$d\/wp-config\.php" \]; then/m);
     assert.ok(script.includes(`<<'ONPREM_WP_CONFIG'\n${renderWpConfig("new-site")}ONPREM_WP_CONFIG\n`));
   });
@@ -452,7 +463,10 @@ describe("a new site's installation", () => {
       script,
       /printf '%s\\n' 'Admin-pw_0123456789' \| wp --allow-root --path="\$d" core install --url='https:\/\/new\.kuma8088\.com' --title='New site' --admin_user='owner' --admin_email='owner@kuma8088\.com' --skip-email --prompt=admin_password/,
     );
-    assert.match(script, /printf '%s\\n' 'Admin-pw_0123456789' \| wp --allow-root --path="\$d" user update 'owner' --prompt=user_pass/);
+    assert.match(
+      script,
+      /printf '%s\\n' 'Admin-pw_0123456789' \| wp --allow-root --path="\$d" user update 'owner' --prompt=user_pass/,
+    );
     assert.doesNotMatch(script, /--admin_password=/);
     assert.match(script, /^chown -R 82:82 "\$d"$/m);
     // The last word is the check: nginx gets the site only from a script that ended installed.
@@ -460,7 +474,10 @@ describe("a new site's installation", () => {
   });
 
   it("refuses a taken-over site and a password outside the safe characters", () => {
-    assert.throws(() => renderInstallScript(SITE, "Admin-pw_0123456789"), /site fx-trader-life is taken over/);
+    assert.throws(
+      () => renderInstallScript(SITE, "Admin-pw_0123456789"),
+      /site fx-trader-life is taken over/,
+    );
     assert.throws(() => renderInstallScript(NEW_SITE, "it's"), /outside \[A-Za-z0-9_-\]/);
   });
 

@@ -118,7 +118,10 @@ describe("tunnel ingress and DNS (pure)", () => {
     assert.equal(Buffer.from(tunnelSecretBase64(SECRET), "base64").toString("utf8"), SECRET);
     assert.throws(() => tunnelSecretBase64("x".repeat(31)), /at least 32 bytes, got 31/);
     assert.equal(deliveryUrl("mail-api.example.com"), "https://mail-api.example.com/api/v1/inbound-mail");
-    assert.deepEqual(tunnelHostnames({ blogHostnames: ["a.x.com"], mailApiHostname: "m.x.com" }), ["a.x.com", "m.x.com"]);
+    assert.deepEqual(tunnelHostnames({ blogHostnames: ["a.x.com"], mailApiHostname: "m.x.com" }), [
+      "a.x.com",
+      "m.x.com",
+    ]);
   });
 });
 
@@ -538,7 +541,12 @@ describe("the Email Worker script, against the mail API's contract", () => {
   it("retries rather than bounces an answer the API never gives (a wrong path while the route changes)", async () => {
     const { message, rejects } = fakeMessage(RAW);
     await assert.rejects(
-      worker.deliver(message, { ...ENV, MAIL_API_URL: "https://mail-api.example.com/inbound" }, mailApi(API_KEY).fetch, NOW),
+      worker.deliver(
+        message,
+        { ...ENV, MAIL_API_URL: "https://mail-api.example.com/inbound" },
+        mailApi(API_KEY).fetch,
+        NOW,
+      ),
       /mail API answered 404/,
     );
     assert.deepEqual(rejects, []);

@@ -171,7 +171,11 @@ export class BlogStack extends pulumi.ComponentResource {
     );
     const volume = (key: "db" | "redis" | "logs", role: string) =>
       namedVolume(name, key, { volume: args.data[key], role, labels, protect: protectData }, child);
-    const volumes = { db: volume("db", "database"), redis: volume("redis", "cache"), logs: volume("logs", "logs") };
+    const volumes = {
+      db: volume("db", "database"),
+      redis: volume("redis", "cache"),
+      logs: volume("logs", "logs"),
+    };
     const volumeMount = (key: keyof typeof volumes, target: string): docker.types.input.ContainerMount => ({
       type: "volume",
       source: volumes[key].name,
@@ -252,7 +256,9 @@ export class BlogStack extends pulumi.ComponentResource {
                 pulumi
                   .output(args.sharedDbPassword)
                   .apply((pw) =>
-                    renderUserSql({ user: SHARED_DB_USER, databases: takenOverDbs }, pw, { createDatabases: false }),
+                    renderUserSql({ user: SHARED_DB_USER, databases: takenOverDbs }, pw, {
+                      createDatabases: false,
+                    }),
                   ),
               ),
               dbOpts,

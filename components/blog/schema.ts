@@ -162,7 +162,10 @@ const hostFields = {
 /** How a new WordPress site is installed (WP-CLI `wp core install`) before nginx serves it. */
 export const siteInstall = v.strictObject({
   /** The site's title. */
-  title: v.pipe(v.string(), v.regex(/^[^'"\\$`\n]{1,80}$/, "must be 1-80 characters without quotes, $, ` or \\")),
+  title: v.pipe(
+    v.string(),
+    v.regex(/^[^'"\\$`\n]{1,80}$/, "must be 1-80 characters without quotes, $, ` or \\"),
+  ),
   /** The administrator's login; its password is generated (siteAdminPassword.<site>). */
   adminUser: v.pipe(
     v.string(),
@@ -253,7 +256,9 @@ export function isNewWordPress(site: BlogSite): site is WordPressSite {
 
 /** The sites whose database lives in the blog MariaDB: wordpress and subdirectory. */
 export function databaseSites(sites: readonly BlogSite[]): (WordPressSite | SubdirectorySite)[] {
-  return sites.filter((s): s is WordPressSite | SubdirectorySite => s.kind === "wordpress" || s.kind === "subdirectory");
+  return sites.filter(
+    (s): s is WordPressSite | SubdirectorySite => s.kind === "wordpress" || s.kind === "subdirectory",
+  );
 }
 
 /** Every public hostname of a site (routed by the tunnel), primary first. */
@@ -299,7 +304,10 @@ export function siteProblems(sites: readonly BlogSite[]): Problem[] {
   const hosts = new Map<string, string>();
   const roots: { root: string; i: number; name: string }[] = [];
   const keyText = (i: number, path: (string | number)[]) =>
-    `sites[${i}].${path.map((p) => (typeof p === "number" ? `[${p}]` : p)).join(".").replace(/\.\[/g, "[")}`;
+    `sites[${i}].${path
+      .map((p) => (typeof p === "number" ? `[${p}]` : p))
+      .join(".")
+      .replace(/\.\[/g, "[")}`;
   sites.forEach((site, i) => {
     const at = (...path: (string | number)[]) => ["sites", i, ...path];
     const seenName = names.get(site.name);
@@ -365,7 +373,10 @@ export function siteProblems(sites: readonly BlogSite[]): Problem[] {
     if (site.kind === "redirect") {
       const target = new URL(site.to).hostname;
       if (siteServerNames(site).includes(target)) {
-        problems.push({ path: at("to"), message: `${site.to} is this site's own host: it would redirect forever` });
+        problems.push({
+          path: at("to"),
+          message: `${site.to} is this site's own host: it would redirect forever`,
+        });
       }
     }
     if (site.kind === "proxy") {
@@ -408,7 +419,13 @@ export function siteProblems(sites: readonly BlogSite[]): Problem[] {
 
 /** What two sites of one list may not share, as messages, for callers without the config schema. */
 export function siteConflicts(sites: readonly BlogSite[]): string[] {
-  return siteProblems(sites).map((p) => `${p.path.slice(1).map((k, j) => (j === 0 ? `sites[${k}]` : typeof k === "number" ? `[${k}]` : `.${k}`)).join("")}: ${p.message}`);
+  return siteProblems(sites).map(
+    (p) =>
+      `${p.path
+        .slice(1)
+        .map((k, j) => (j === 0 ? `sites[${k}]` : typeof k === "number" ? `[${k}]` : `.${k}`))
+        .join("")}: ${p.message}`,
+  );
 }
 
 /**
@@ -458,11 +475,17 @@ export function blogProblems(blog: v.InferOutput<typeof blogFields>): Problem[] 
   problems.push(...gatewayProblems(blog.network.gateway, blog.subnet, ["network"]));
   blog.coTenantAddresses.forEach((ip, i) => {
     if (!isHostIn(ip, blog.subnet)) {
-      problems.push({ path: ["coTenantAddresses", i], message: `${ip} is not a host address in ${blog.subnet}` });
+      problems.push({
+        path: ["coTenantAddresses", i],
+        message: `${ip} is not a host address in ${blog.subnet}`,
+      });
     }
     for (const svc of BLOG_SERVICES) {
       if (blog.services[svc].ip === ip) {
-        problems.push({ path: ["services", svc, "ip"], message: `${ip} is held by a co-tenant (coTenantAddresses[${i}])` });
+        problems.push({
+          path: ["services", svc, "ip"],
+          message: `${ip} is held by a co-tenant (coTenantAddresses[${i}])`,
+        });
       }
     }
   });

@@ -362,7 +362,10 @@ ${fastcgiLines("            ", "$request_filename")}
  * sites first, then the WordPress rules (permalinks, no PHP from uploads, no dotfiles, no
  * xmlrpc, long-lived static files) and PHP over FastCGI.
  */
-export function renderWordPressSite(site: WordPressSite, subdirectories: readonly SubdirectorySite[] = []): string {
+export function renderWordPressSite(
+  site: WordPressSite,
+  subdirectories: readonly SubdirectorySite[] = [],
+): string {
   return `# Site ${site.name} (wordpress): rendered by onprem-infra (components/blog/services.ts); do not edit on the host.
 server {
     listen 80;

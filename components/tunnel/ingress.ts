@@ -58,7 +58,9 @@ export function ingressRules(args: IngressArgs): IngressRule[] {
   }
   return [
     ...args.blogHostnames.map((hostname) => ({ hostname, service: args.blogOrigin })),
-    ...(args.webmailHostname === undefined ? [] : [{ hostname: args.webmailHostname, service: args.webmailOrigin }]),
+    ...(args.webmailHostname === undefined
+      ? []
+      : [{ hostname: args.webmailHostname, service: args.webmailOrigin }]),
     { hostname: args.mailApiHostname, service: args.apiOrigin },
     { service: CATCH_ALL_SERVICE },
   ];

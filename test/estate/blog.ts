@@ -177,8 +177,20 @@ export const MARIADB = {
 
 export const NGINX_BASE: EstateFact<string[]> = {
   fact: "nginx's base config: body size and gzip",
-  production: ["client_max_body_size 64M;", "gzip on;", "gzip_comp_level 6;", "gzip_proxied any;", "gzip_vary on;"],
-  staging: ["client_max_body_size 64M;", "gzip on;", "gzip_comp_level 6;", "gzip_proxied any;", "gzip_vary on;"],
+  production: [
+    "client_max_body_size 64M;",
+    "gzip on;",
+    "gzip_comp_level 6;",
+    "gzip_proxied any;",
+    "gzip_vary on;",
+  ],
+  staging: [
+    "client_max_body_size 64M;",
+    "gzip on;",
+    "gzip_comp_level 6;",
+    "gzip_proxied any;",
+    "gzip_vary on;",
+  ],
   source: "services/blog/config/nginx/nginx.conf:33-43",
 };
 
@@ -477,6 +489,7 @@ export const MAIL_API = {
     fact: "Email Routing's catch-all hands every address to the Worker today (a dashboard rule)",
     production: "catch-all -> Email Worker (mailserver-inbound-relay)",
     staging: "single addresses only",
-    source: "docs/application/mailserver/deployment.md:404; cloudflare/mailserver-inbound-relay/wrangler.toml:1",
+    source:
+      "docs/application/mailserver/deployment.md:404; cloudflare/mailserver-inbound-relay/wrangler.toml:1",
   },
 } satisfies Record<string, EstateFact<string>>;
