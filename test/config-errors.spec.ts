@@ -558,7 +558,10 @@ describe("config errors stop the program before any resource", () => {
         () => undefined,
         /onprem-infra:rotations\.mailDbRootPassword: 2026-10-01 is in the future \(today is 2026-09-30\)/,
       );
-      assert.match(message, /onprem-infra:rotations\.siteDbPasswords\.staging-blog: 2026-10-01 is in the future/);
+      assert.match(
+        message,
+        /onprem-infra:rotations\.siteDbPasswords\.staging-blog: 2026-10-01 is in the future/,
+      );
     });
   });
 

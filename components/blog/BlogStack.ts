@@ -253,13 +253,11 @@ export class BlogStack extends pulumi.ComponentResource {
             databaseSql(
               `${name}-db-shared-user`,
               sqlArgs(
-                pulumi
-                  .output(args.sharedDbPassword)
-                  .apply((pw) =>
-                    renderUserSql({ user: SHARED_DB_USER, databases: takenOverDbs }, pw, {
-                      createDatabases: false,
-                    }),
-                  ),
+                pulumi.output(args.sharedDbPassword).apply((pw) =>
+                  renderUserSql({ user: SHARED_DB_USER, databases: takenOverDbs }, pw, {
+                    createDatabases: false,
+                  }),
+                ),
               ),
               dbOpts,
             ),
