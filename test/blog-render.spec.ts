@@ -452,7 +452,7 @@ describe("a new site's installation", () => {
     assert.match(script, /^d='\/var\/www\/html\/new-site'$/m);
     assert.match(
       script,
-      /^if \[ ! -e "\$d\/wp-includes\/version\.php" \]; then\n\s+cp -a \/usr\/src\/wordpress\/\. "\$d\/"/m,
+      /^if \[ ! -e "\$d\/wp-includes\/version\.php" \]; then\n\s+cp -a \/usr\/src\/wordpress\/\. "\$d\/" <\/dev\/null$/m,
     );
     assert.match(script, /^if \[ ! -e "\$d\/wp-config\.php" \]; then/m);
     assert.ok(script.includes(`<<'ONPREM_WP_CONFIG'\n${renderWpConfig("new-site")}ONPREM_WP_CONFIG\n`));
@@ -468,9 +468,14 @@ describe("a new site's installation", () => {
       /printf '%s\\n' 'Admin-pw_0123456789' \| wp --allow-root --path="\$d" user update 'owner' --prompt=user_pass/,
     );
     assert.doesNotMatch(script, /--admin_password=/);
-    assert.match(script, /^chown -R 82:82 "\$d"$/m);
+    assert.match(script, /^chown -R 82:82 "\$d" <\/dev\/null$/m);
+    // The script is the shell's stdin: no command may read the rest of it.
+    assert.match(
+      script,
+      /^if wp --allow-root --path="\$d" core is-installed <\/dev\/null 2>\/dev\/null; then$/m,
+    );
     // The last word is the check: nginx gets the site only from a script that ended installed.
-    assert.match(script, /wp --allow-root --path="\$d" core is-installed\necho installed\n$/);
+    assert.match(script, /wp --allow-root --path="\$d" core is-installed <\/dev\/null\necho installed\n$/);
   });
 
   it("refuses a taken-over site and a password outside the safe characters", () => {

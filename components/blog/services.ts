@@ -496,7 +496,8 @@ require_once ABSPATH . 'wp-settings.php';
  * then `wp core install` with the generated administrator password (read from stdin by WP-CLI's
  * `--prompt`, never on a command line), or, once installed, the administrator's password set to
  * the current one (a rotation). Files end up owned by www-data (82). nginx serves the site only
- * after this has succeeded.
+ * after this has succeeded. The script itself arrives on the shell's stdin, so every command that
+ * could read stdin gets /dev/null or its own pipe instead.
  */
 export function renderInstallScript(site: WordPressSite, adminPassword: string): string {
   if (site.install === undefined) {
@@ -512,20 +513,20 @@ export function renderInstallScript(site: WordPressSite, adminPassword: string):
 d='${dir}'
 mkdir -p "$d"
 if [ ! -e "$d/wp-includes/version.php" ]; then
-  cp -a ${BLOG_PATHS.wordpressSource}/. "$d/"
+  cp -a ${BLOG_PATHS.wordpressSource}/. "$d/" </dev/null
 fi
 if [ ! -e "$d/wp-config.php" ]; then
   cat > "$d/wp-config.php" <<'ONPREM_WP_CONFIG'
 ${renderWpConfig(site.name)}ONPREM_WP_CONFIG
   chmod 640 "$d/wp-config.php"
 fi
-if ${wp} core is-installed 2>/dev/null; then
+if ${wp} core is-installed </dev/null 2>/dev/null; then
   printf '%s\\n' '${adminPassword}' | ${wp} user update '${adminUser}' --prompt=user_pass >/dev/null
 else
   printf '%s\\n' '${adminPassword}' | ${wp} core install --url='https://${site.domain}' --title='${title}' --admin_user='${adminUser}' --admin_email='${adminEmail}' --skip-email --prompt=admin_password >/dev/null
 fi
-chown -R ${WWW_DATA_UID}:${WWW_DATA_UID} "$d"
-${wp} core is-installed
+chown -R ${WWW_DATA_UID}:${WWW_DATA_UID} "$d" </dev/null
+${wp} core is-installed </dev/null
 echo installed
 `;
 }
