@@ -24,7 +24,7 @@ import {
   externalSecretsHeld,
 } from "./components/secrets/inventory";
 import { rotationProblems, rotationsSchema } from "./components/secrets/schema";
-import { blogConfigSchema } from "./components/blog/schema";
+import { blogConfigSchema, isNewWordPress } from "./components/blog/schema";
 import { edgeProblems, tunnelConfigSchema } from "./components/tunnel/schema";
 
 export const PROJECT = "onprem-infra";
@@ -135,11 +135,14 @@ function keyName(path: readonly unknown[]): string {
 }
 
 /**
- * The sites whose database password is generated, so each needs its rotation stamp: every
- * WordPress site (`blog.sites`).
+ * The sites whose passwords the program generates, so each needs its rotation stamp
+ * (`rotations.siteDbPasswords.<site>`): only WordPress-kind sites, and of those the new ones it
+ * installs (their database user and administrator). A taken-over site keeps its wp-config.php and
+ * the shared `wordpress` user (blogDbWordpressPassword); redirect, proxy and subdirectory sites
+ * have no password of their own.
  */
 export function passwordSites(settings: Pick<StackSettings, "blog">): string[] {
-  return settings.blog.sites.map((s) => s.name);
+  return settings.blog.sites.filter(isNewWordPress).map((s) => s.name);
 }
 
 /** The stacks that hold an external secret, in words. */

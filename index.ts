@@ -92,7 +92,6 @@ const tunnel = new Tunnel(
     apiOrigin: mail.apiOrigin,
     tunnelSecret: secrets.values.tunnelSecret,
     workerName: cfg.tunnel.email.workerName,
-    deliveryPath: cfg.tunnel.email.deliveryPath,
     catchAllZones: cfg.tunnel.email.catchAll,
     emailAddresses: cfg.tunnel.email.addresses,
     mailApiKey: secrets.values.mailApiKey,
@@ -106,15 +105,22 @@ const blog = new BlogStack(
   {
     containerPrefix: cfg.blog.containerPrefix,
     subnet: cfg.blog.subnet,
-    dataPaths: cfg.blog.dataPaths,
+    network: cfg.blog.network,
+    data: cfg.blog.data,
     services: cfg.blog.services,
     sites: cfg.blog.sites,
     facts: cfg.facts,
     dockerHost: cfg.dockerHost,
     mailNetworkName: mail.networkName,
+    // WordPress sends through Postfix by the name on its certificate (extra_hosts, as today).
+    mailHostname: cfg.mail.certificate.hostname,
+    postfixAddress: cfg.mail.services.postfix.ip,
     protectData: production,
-    dbRootPassword: secrets.values.blogDbRootPassword,
+    // Taken over from the running estate: the unified-portal and every wp-config.php use them.
+    dbRootPassword: cfg.secrets.blogDbRootPassword,
+    sharedDbPassword: cfg.secrets.blogDbWordpressPassword,
     sitePasswords: secrets.sitePasswords,
+    siteAdminPasswords: secrets.siteAdminPasswords,
     tunnelToken: tunnel.token,
     tunnelResources: [tunnel.ingressConfig],
   },
@@ -151,6 +157,9 @@ export const blogNetwork = blog.networkName;
 export const blogContainers = blog.containerNames;
 export const blogEndpoints = blog.endpoints;
 export const blogHostnamesServed = blog.hostnames;
+/** The new WordPress sites the program installed, and each one's administrator password (secret). */
+export const blogInstalledSites = blog.installedSites;
+export const siteAdminPasswords = pulumi.secret(pulumi.output(secrets.siteAdminPasswords));
 /** The tunnel, where every public hostname points, and the Email Worker receiving inbound mail. */
 export const tunnelId = tunnel.tunnelId;
 export const tunnelCnameTarget = tunnel.cnameTarget;

@@ -22,7 +22,7 @@ import { snsTopicCustomerManagedKey } from "./monitoring";
 import { generatedPasswordRotationKeeper, noPlaintextSecretEnv, secretRotationOverdue } from "./secrets";
 import { backupBucketSafety } from "./storage";
 import { awsCommonTags, dockerCommonLabels } from "./tags";
-import { tunnelDnsProxied, tunnelIngressCatchAll, tunnelTlsVerify } from "./tunnel";
+import { tunnelDnsProxied, tunnelDnsRouted, tunnelIngressCatchAll, tunnelTlsVerify } from "./tunnel";
 
 export const POLICY_PACK_NAME = "onprem-infra-policy";
 
@@ -58,6 +58,7 @@ export const ALL_POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] 
   tunnelIngressCatchAll,
   tunnelTlsVerify,
   tunnelDnsProxied,
+  tunnelDnsRouted,
   // secrets
   noPlaintextSecretEnv,
   generatedPasswordRotationKeeper,

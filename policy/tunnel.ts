@@ -1,6 +1,7 @@
 /**
- * Tunnel: the Cloudflare Tunnel's ingress ends in a catch-all, never skips TLS verification, and
- * every public hostname has a proxied DNS record.
+ * Tunnel: the Cloudflare Tunnel's ingress ends in a catch-all, never skips TLS verification,
+ * every public hostname has a proxied DNS record, and every record pointing at a tunnel is routed
+ * by an ingress rule.
  */
 import { arrayOf, BaseConfig, isRecord, ofTypes, resourcePolicy, stackPolicy } from "./common";
 
@@ -95,6 +96,39 @@ export const tunnelDnsProxied = stackPolicy<NoConfig>({
             report(`DNS record ${r.name} for tunnel hostname ${hostname} is not proxied`, r.urn);
           }
         }
+      }
+    });
+  },
+});
+
+/** Whether a DNS record's content points at a Cloudflare Tunnel. */
+export function pointsAtTunnel(content: string): boolean {
+  return /\.cfargotunnel\.com\.?$/i.test(content);
+}
+
+export const tunnelDnsRouted = stackPolicy<NoConfig>({
+  name: "tunnel-dns-routed",
+  description:
+    "Every DNS record pointing at a tunnel (<tunnel-id>.cfargotunnel.com) names a hostname some tunnel's ingress routes; otherwise it only ever gets the catch-all (e.g. a record adopted from the dashboard tunnel for a site since removed).",
+  enforcementLevel: "advisory",
+  rules: (args, _config, report) => {
+    const configs = ofTypes(args.resources, [CLOUDFLARE.tunnelConfig]);
+    return ofTypes(args.resources, [CLOUDFLARE.dnsRecord]).map((r) => () => {
+      const content = r.props.content;
+      const name = r.props.name;
+      if (typeof content !== "string" || !pointsAtTunnel(content) || typeof name !== "string") {
+        return;
+      }
+      const routed = configs.some((cfg) =>
+        ingressRules(cfg.props).some(
+          (rule) => typeof rule.hostname === "string" && recordNames(name, rule.hostname),
+        ),
+      );
+      if (!routed) {
+        report(
+          `DNS record ${r.name} (${name}) points at a tunnel, but no ingress rule routes ${name}`,
+          r.urn,
+        );
       }
     });
   },

@@ -6,9 +6,9 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { startWaves } from "../components/common/startup";
-import { blogHostnames, redisSizeToMb, siteHostnames } from "../components/blog/schema";
+import * as v from "valibot";
+import { blogHostnames, BlogSite, redisSizeToMb, siteSchema, WordPressSite } from "../components/blog/schema";
 import {
   BLOG_HEALTHCHECKS,
   BLOG_NEEDS,
@@ -17,9 +17,12 @@ import {
   cloudflaredCommand,
   mariadbCommand,
   redisCommand,
-  renderNginxBaseConf,
-  renderNginxSite,
-  renderSiteFilesScript,
+  renderDefaultServer,
+  renderInstallScript,
+  renderMariadbConf,
+  renderNginxConf,
+  renderSiteConf,
+  renderSsmtpConf,
   renderWpConfig,
   siteConfFile,
   siteEnvKey,
@@ -31,13 +34,57 @@ import {
 import { resolve } from "./harness/engine";
 import { ROOT } from "./harness/stack";
 
-const SITE = {
+/** A site as the config schema parses it (defaults filled in). */
+function site(input: Record<string, unknown>): BlogSite {
+  return v.parse(siteSchema, input);
+}
+
+const SITE = site({
+  kind: "wordpress",
   name: "fx-trader-life",
   domain: "fx-trader-life.com",
-  aliases: ["www.fx-trader-life.com", "old.fx-trader-life.com"],
+  aliases: ["www.fx-trader-life.com"],
+  localNames: ["old.example.jp"],
   documentRoot: "fx-trader-life",
   database: "wp_fx_trader_life",
-};
+  takenOver: true,
+  redirects: [
+    { path: "/MFKC", to: "https://mfkc.fx-trader-life.com" },
+    { path: "/old", to: "https://new.fx-trader-life.com", keepPath: true },
+  ],
+}) as WordPressSite;
+const SUB = site({
+  kind: "subdirectory",
+  name: "fx-test",
+  parent: "fx-trader-life",
+  path: "/test",
+  documentRoot: "fx-test",
+  database: "wp_fx_test",
+  takenOver: true,
+});
+const REDIRECT = site({
+  kind: "redirect",
+  name: "fx-blog",
+  domain: "blog.fx-trader-life.com",
+  to: "https://fx-trader-life.com",
+  redirects: [{ path: "/lp", to: "https://lp.fx-trader-life.com" }],
+});
+const PROXY = site({
+  kind: "proxy",
+  name: "admin",
+  domain: "admin.kuma8088.com",
+  upstream: "http://172.20.0.91:80",
+  paths: [{ path: "/api/", upstream: "http://172.22.0.92:8000/api/" }],
+});
+const NEW_SITE = site({
+  kind: "wordpress",
+  name: "new-site",
+  domain: "new.kuma8088.com",
+  documentRoot: "new-site",
+  database: "wp_new_site",
+  install: { title: "New site", adminUser: "owner", adminEmail: "owner@kuma8088.com" },
+}) as WordPressSite;
+const SITES = [SITE, SUB, REDIRECT, PROXY, NEW_SITE];
 
 /** The directives of one server block (lines ending in `;` at block depth 1), trimmed. */
 function serverDirectives(conf: string): string[] {
@@ -62,6 +109,15 @@ function serverDirectives(conf: string): string[] {
 
 /** The directives nginx accepts where these files use them (http, server and location level). */
 const NGINX_DIRECTIVES = new Set([
+  "error_log",
+  "alias",
+  "rewrite",
+  "proxy_pass",
+  "proxy_http_version",
+  "proxy_set_header",
+  "proxy_connect_timeout",
+  "proxy_send_timeout",
+  "proxy_read_timeout",
   "set_real_ip_from",
   "real_ip_header",
   "server_tokens",
@@ -87,6 +143,12 @@ const NGINX_DIRECTIVES = new Set([
 
 /** Variables nginx itself provides that the virtual hosts use. */
 const NGINX_VARIABLES = new Set([
+  "request_uri",
+  "request_filename",
+  "host",
+  "remote_addr",
+  "proxy_add_x_forwarded_for",
+  "http_upgrade",
   "uri",
   "args",
   "document_root",
@@ -121,14 +183,19 @@ function checkNginxFile(conf: string): { used: Set<string>; defined: Set<string>
     const parent = stack[stack.length - 1];
     if (line.endsWith("{")) {
       const block = line.split(/\s+/)[0];
-      const allowed = parent === undefined ? ["server", "map"] : parent === "server" ? ["location"] : [];
+      const allowed =
+        parent === undefined
+          ? ["server", "map"]
+          : parent === "server" || parent === "location"
+            ? ["location"]
+            : [];
       assert.ok(allowed.includes(block), `${block} block inside ${parent ?? "http"}, ${where}`);
       if (block === "map") {
         assert.match(line, /^map \$[a-z_]+ \$[a-z_]+ \{$/, where);
         defined.add(line.split(/\s+/)[2].slice(1));
       }
       if (block === "location") {
-        assert.match(line, /^location (?:= |\^~ |~\*? )?\S+ \{$/, where);
+        assert.match(line, /^location (?:= |\^~ |~\*? )?\S+ \{$|^location @[a-z0-9-]+ \{$/, where);
       }
       stack.push(block);
       return;
@@ -143,135 +210,157 @@ function checkNginxFile(conf: string): { used: Set<string>; defined: Set<string>
   return { used, defined };
 }
 
-describe("blog nginx virtual hosts", () => {
-  const conf = renderNginxSite(SITE);
+describe("blog nginx files", () => {
+  const confs = SITES.filter((s) => s.kind !== "subdirectory").map((s) =>
+    renderSiteConf(s as Exclude<BlogSite, { kind: "subdirectory" }>, SITES),
+  );
+  const [wp, redirect, proxy, fresh] = confs;
 
-  it("is valid nginx structure, using only variables nginx or the base file defines", () => {
-    const base = checkNginxFile(renderNginxBaseConf("172.22.0.50"));
-    const site = checkNginxFile(conf);
-    for (const v of [...base.used, ...site.used]) {
-      assert.ok(NGINX_VARIABLES.has(v) || base.defined.has(v), `$${v} is never defined`);
+  it("are valid nginx structure, using only variables nginx defines", () => {
+    for (const conf of [...confs, renderDefaultServer()]) {
+      const { used } = checkNginxFile(conf);
+      for (const name of used) {
+        assert.ok(NGINX_VARIABLES.has(name), `unknown variable $${name}`);
+      }
     }
-    assert.deepEqual([...base.defined], ["onprem_https"]);
   });
 
-  it("renders exactly one server block with balanced braces", () => {
-    assert.equal(conf.match(/^server \{$/gm)?.length, 1);
-    assert.equal(conf.split("{").length, conf.split("}").length);
+  it("serves a WordPress site's public names, then its local names, from its document root", () => {
+    const d = serverDirectives(wp);
+    assert.ok(d.includes("server_name fx-trader-life.com www.fx-trader-life.com old.example.jp;"));
+    assert.ok(d.includes("root /var/www/html/fx-trader-life;"));
+    assert.ok(d.includes("index index.php index.html;"));
   });
 
-  it("serves the primary domain first, then every alias, from the site's document root", () => {
-    const directives = serverDirectives(conf);
-    assert.ok(
-      directives.includes("server_name fx-trader-life.com www.fx-trader-life.com old.fx-trader-life.com;"),
-      directives.join("\n"),
-    );
-    assert.ok(directives.includes("root /var/www/html/fx-trader-life;"));
-    assert.ok(directives.includes("listen 80;"));
-    assert.ok(directives.includes("index index.php;"));
+  it("answers path redirects first, with the request's path only where asked", () => {
+    assert.ok(wp.indexOf("location ^~ /MFKC {") < wp.indexOf("location / {"));
+    assert.match(wp, /location \^~ \/MFKC \{\n\s+return 301 https:\/\/mfkc\.fx-trader-life\.com;/);
+    assert.match(wp, /location \^~ \/old \{\n\s+return 301 https:\/\/new\.fx-trader-life\.com\$request_uri;/);
   });
 
-  it("passes PHP to wordpress:9000 over FastCGI with the script path and HTTPS as the tunnel saw it", () => {
-    const php = conf.slice(conf.indexOf("location ~ \\.php$ {"));
-    assert.match(php, /fastcgi_pass wordpress:9000;/);
-    assert.match(php, /fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;/);
-    // Only when the tunnel saw HTTPS; an empty HTTPS would still be sent without `if_not_empty`.
-    assert.match(php, /fastcgi_param HTTPS \$onprem_https if_not_empty;/);
-    assert.match(php, /try_files \$uri =404;/);
-    assert.match(php, /include fastcgi_params;/);
+  it("passes PHP to wordpress:9000 with HTTPS on, as behind the tunnel today", () => {
+    for (const conf of [wp, fresh]) {
+      assert.match(conf, /fastcgi_pass wordpress:9000;/);
+      assert.match(conf, /fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;/);
+      assert.match(conf, /fastcgi_param HTTPS on;/);
+      assert.match(conf, /fastcgi_param HTTP_X_FORWARDED_PROTO https;/);
+    }
   });
 
-  it("has the WordPress rules: permalinks, no PHP from uploads, no dotfiles, no xmlrpc", () => {
-    assert.match(conf, /location \/ \{\n\s+try_files \$uri \$uri\/ \/index\.php\?\$args;/);
-    assert.match(
-      conf,
-      /location ~\* \^\/wp-content\/uploads\/\.\*\\\.\(\?:php\[0-9\]\?\|phtml\|phar\)\$ \{\n\s+deny all;/,
-    );
-    assert.match(conf, /location ~ \/\\\. \{\n\s+deny all;/);
-    assert.match(conf, /location = \/xmlrpc\.php \{\n\s+deny all;/);
-    // ACME and other well-known paths stay reachable despite the dotfile rule.
-    assert.match(conf, /location \^~ \/\.well-known\/ \{/);
+  it("serves a subdirectory site under its parent's hosts, from its own root, with its own PHP", () => {
+    assert.match(wp, /location \^~ \/test\/ \{\n\s+alias \/var\/www\/html\/fx-test\/;/);
+    assert.match(wp, /fastcgi_param SCRIPT_FILENAME \$request_filename;/);
+    assert.match(wp, /location @fx-test \{\n\s+rewrite \^\/test\/\(\.\*\)\$ \/test\/index\.php\?\/\$1 last;/);
+    assert.ok(wp.indexOf("location ^~ /test/") < wp.indexOf("location ~ \\.php$ {\n        try_files"));
+    assert.ok(!proxy.includes("fx-test") && !redirect.includes("fx-test"));
+  });
+
+  it("redirects a redirect-only host, keeping the path by default, after its path redirects", () => {
+    const d = serverDirectives(redirect);
+    assert.ok(d.includes("server_name blog.fx-trader-life.com;"));
+    assert.ok(!redirect.includes("root "));
+    assert.match(redirect, /location \^~ \/lp \{\n\s+return 301 https:\/\/lp\.fx-trader-life\.com;/);
+    assert.match(redirect, /location \/ \{\n\s+return 301 https:\/\/fx-trader-life\.com\$request_uri;/);
+  });
+
+  it("proxies the admin host: / to the frontend, /api/ to the backend, with the original host", () => {
+    assert.match(proxy, /location \/api\/ \{\n\s+proxy_pass http:\/\/172\.22\.0\.92:8000\/api\/;/);
+    assert.match(proxy, /location \/ \{\n\s+proxy_pass http:\/\/172\.20\.0\.91:80;/);
+    assert.match(proxy, /proxy_set_header Host \$host;/);
+    assert.match(proxy, /proxy_set_header Upgrade \$http_upgrade;/);
+    assert.ok(!proxy.includes("fastcgi"));
   });
 
   it("names each site's file by the site", () => {
     assert.equal(siteConfFile("fx-trader-life"), "/etc/nginx/conf.d/site-fx-trader-life.conf");
   });
 
-  it("renders a site without aliases with its domain alone", () => {
-    const single = renderNginxSite({ ...SITE, aliases: [] });
-    assert.ok(serverDirectives(single).includes("server_name fx-trader-life.com;"));
-  });
-
-  it("has a default server that answers only the health check and trusts only cloudflared's client header", () => {
-    const base = renderNginxBaseConf("172.22.0.50");
-    assert.match(base, /^set_real_ip_from 172\.22\.0\.50;$/m);
-    assert.match(base, /^real_ip_header CF-Connecting-IP;$/m);
-    assert.match(base, /listen 80 default_server;/);
-    assert.match(base, /location = \/ \{[^}]*return 200/);
-    assert.match(base, /location \/ \{\n\s+return 404;/);
-    assert.match(base, /map \$http_x_forwarded_proto \$onprem_https \{\n\s+default "";\n\s+https on;/);
+  it("has a base file with the running gzip and body size, and a default server that answers only the health check", () => {
+    const base = renderNginxConf("172.22.0.10");
+    for (const line of [
+      "client_max_body_size 64M;",
+      "gzip on;",
+      "gzip_comp_level 6;",
+      "include /etc/nginx/conf.d/*.conf;",
+    ]) {
+      assert.ok(base.includes(line), line);
+    }
+    assert.match(base, /set_real_ip_from 172\.22\.0\.10;\n\s+real_ip_header CF-Connecting-IP;/);
+    const def = renderDefaultServer();
+    assert.match(def, /listen 80 default_server;/);
+    assert.match(def, /location \/ \{\n\s+return 404;/);
   });
 });
 
 describe("blog hostnames", () => {
-  it("lists each site's primary domain, then its aliases, in site order", () => {
-    assert.deepEqual(siteHostnames(SITE), [
+  it("lists each site's public names in site order, never local names or subdirectories", () => {
+    assert.deepEqual(blogHostnames(SITES), [
       "fx-trader-life.com",
       "www.fx-trader-life.com",
-      "old.fx-trader-life.com",
+      "blog.fx-trader-life.com",
+      "admin.kuma8088.com",
+      "new.kuma8088.com",
     ]);
-    assert.deepEqual(
-      blogHostnames([
-        { domain: "a.example.com", aliases: ["b.example.com"] },
-        { domain: "c.example.com", aliases: [] },
-      ]),
-      ["a.example.com", "b.example.com", "c.example.com"],
-    );
   });
 });
 
-describe("wordpress environment", () => {
+describe("wordpress environment and mail relay", () => {
   it("derives each site's environment keys from its name", () => {
     assert.equal(siteEnvKey("fx-trader-life"), "FX_TRADER_LIFE");
-    assert.deepEqual(siteEnvNames("kuma8088"), {
-      name: "SITE_KUMA8088_DB_NAME",
-      user: "SITE_KUMA8088_DB_USER",
-      password: "SITE_KUMA8088_DB_PASSWORD",
+    assert.deepEqual(siteEnvNames("a-b"), {
+      name: "SITE_A_B_DB_NAME",
+      user: "SITE_A_B_DB_USER",
+      password: "SITE_A_B_DB_PASSWORD",
     });
   });
 
-  it("carries the database and Redis hosts by container name, then per site its database, user and password", async () => {
-    const env = wordpressEnv("blog", [SITE, { name: "kuma8088", database: "wp_kuma8088" }], {
-      "fx-trader-life": pulumi.secret("pw-fx"),
-      kuma8088: pulumi.secret("pw-kuma"),
+  it("carries the running database variables, then per new site its database, user and password, secret", async () => {
+    const env = wordpressEnv({
+      prefix: "blog",
+      sharedPassword: "shared-Aa11",
+      newSites: [NEW_SITE],
+      passwords: { "new-site": "pw-Aa11" },
     });
     const resolved = await Promise.all(env.map((e) => resolve(e)));
     assert.deepEqual(
       resolved.map((r) => r.value),
       [
+        "TZ=Asia/Tokyo",
+        "WORDPRESS_DB_HOST=mariadb:3306",
+        "WORDPRESS_DB_USER=wordpress",
+        "WORDPRESS_DB_PASSWORD=shared-Aa11",
         "ONPREM_DB_HOST=blog-mariadb",
         "ONPREM_REDIS_HOST=blog-redis",
-        "SITE_FX_TRADER_LIFE_DB_NAME=wp_fx_trader_life",
-        "SITE_FX_TRADER_LIFE_DB_USER=wp_fx_trader_life",
-        "SITE_FX_TRADER_LIFE_DB_PASSWORD=pw-fx",
-        "SITE_KUMA8088_DB_NAME=wp_kuma8088",
-        "SITE_KUMA8088_DB_USER=wp_kuma8088",
-        "SITE_KUMA8088_DB_PASSWORD=pw-kuma",
+        "SITE_NEW_SITE_DB_NAME=wp_new_site",
+        "SITE_NEW_SITE_DB_USER=wp_new_site",
+        "SITE_NEW_SITE_DB_PASSWORD=pw-Aa11",
       ],
     );
     // Exactly the password entries are secret.
     assert.deepEqual(
       resolved.map((r) => r.secret),
-      [false, false, false, false, true, false, false, true],
+      [false, false, false, true, false, false, false, false, true],
     );
   });
 
-  it("uses the staging container names in staging", async () => {
-    const env = wordpressEnv("blog-staging", [], {});
-    assert.deepEqual(await Promise.all(env.map(async (e) => (await resolve(e)).value)), [
-      "ONPREM_DB_HOST=blog-staging-mariadb",
-      "ONPREM_REDIS_HOST=blog-staging-redis",
-    ]);
+  it("points sendmail at Postfix's submission port by the certificate's name, with STARTTLS", () => {
+    assert.equal(
+      renderSsmtpConf("dell-workstation.tail67811d.ts.net"),
+      "# Rendered by onprem-infra (components/blog/services.ts); do not edit on the host.\nmailhub=dell-workstation.tail67811d.ts.net:587\nFromLineOverride=YES\nUseTLS=YES\nUseSTARTTLS=YES\nhostname=dell-workstation.tail67811d.ts.net\n",
+    );
+  });
+
+  it("tunes MariaDB as the running my.cnf, logging on the log volume", () => {
+    const cnf = renderMariadbConf();
+    for (const line of [
+      "innodb_buffer_pool_size = 1G",
+      "max_connections = 200",
+      "slow_query_log_file = /var/log/mysql/slow-query.log",
+      "skip-log-bin",
+    ]) {
+      assert.ok(cnf.split("\n").includes(line), line);
+    }
+    assert.match(cnf, /^\[mysqld\]$/m);
   });
 });
 
@@ -281,7 +370,7 @@ describe("blog images, commands, health checks and start order", () => {
     assert.equal(blogContainerName("blog-staging", "nginx"), "blog-staging-nginx");
     assert.equal(blogNginxOrigin("blog"), "http://blog-nginx:80");
     assert.equal(blogNginxOrigin("blog-staging"), "http://blog-staging-nginx:80");
-    assert.equal(wordpressImageName("blog", "6.6.2-1"), "onprem-infra/blog-wordpress:6.6.2-1");
+    assert.equal(wordpressImageName("blog", "6.8.3-1"), "onprem-infra/blog-wordpress:6.8.3-1");
     assert.equal(
       wordpressImageName("blog-staging", "6.6.2-2"),
       "onprem-infra/blog-staging-wordpress:6.6.2-2",
@@ -301,6 +390,8 @@ describe("blog images, commands, health checks and start order", () => {
     assert.deepEqual(mariadbCommand(), [
       "--character-set-server=utf8mb4",
       "--collation-server=utf8mb4_unicode_ci",
+      "--max_connections=200",
+      "--innodb_buffer_pool_size=1G",
     ]);
     assert.deepEqual(cloudflaredCommand(), [
       "tunnel",
@@ -353,26 +444,52 @@ describe("blog images, commands, health checks and start order", () => {
   });
 });
 
-describe("new site files", () => {
-  const script = renderSiteFilesScript(SITE);
+describe("a new site's installation", () => {
+  const script = renderInstallScript(NEW_SITE, "Admin-pw_0123456789");
 
-  it("creates the document root and copies core and a wp-config.php only where missing", () => {
+  it("copies core and a wp-config.php only where missing", () => {
     assert.match(script, /^set -eu$/m);
-    assert.match(script, /^d='\/var\/www\/html\/fx-trader-life'$/m);
+    assert.match(script, /^d='\/var\/www\/html\/new-site'$/m);
     assert.match(
       script,
-      /^if \[ ! -e "\$d\/wp-includes\/version\.php" \]; then\n\s+cp -a \/usr\/src\/wordpress\/\. "\$d\/"/m,
+      /^if \[ ! -e "\$d\/wp-includes\/version\.php" \]; then\n\s+cp -a \/usr\/src\/wordpress\/\. "\$d\/" <\/dev\/null$/m,
     );
     assert.match(script, /^if \[ ! -e "\$d\/wp-config\.php" \]; then/m);
-    // The here-document is quoted, so nothing in wp-config.php is expanded by the shell.
-    assert.match(script, /<<'ONPREM_WP_CONFIG'\n/);
-    assert.ok(script.includes(`${renderWpConfig("fx-trader-life")}ONPREM_WP_CONFIG\n`));
+    assert.ok(script.includes(`<<'ONPREM_WP_CONFIG'\n${renderWpConfig("new-site")}ONPREM_WP_CONFIG\n`));
+  });
+
+  it("installs with WP-CLI, the admin password on stdin only, and sets it again once installed (rotation)", () => {
+    assert.match(
+      script,
+      /printf '%s\\n' 'Admin-pw_0123456789' \| wp --allow-root --path="\$d" core install --url='https:\/\/new\.kuma8088\.com' --title='New site' --admin_user='owner' --admin_email='owner@kuma8088\.com' --skip-email --prompt=admin_password/,
+    );
+    assert.match(
+      script,
+      /printf '%s\\n' 'Admin-pw_0123456789' \| wp --allow-root --path="\$d" user update 'owner' --prompt=user_pass/,
+    );
+    assert.doesNotMatch(script, /--admin_password=/);
+    assert.match(script, /^chown -R 82:82 "\$d" <\/dev\/null$/m);
+    // The script is the shell's stdin: no command may read the rest of it.
+    assert.match(
+      script,
+      /^if wp --allow-root --path="\$d" core is-installed <\/dev\/null 2>\/dev\/null; then$/m,
+    );
+    // The last word is the check: nginx gets the site only from a script that ended installed.
+    assert.match(script, /wp --allow-root --path="\$d" core is-installed <\/dev\/null\necho installed\n$/);
+  });
+
+  it("refuses a taken-over site and a password outside the safe characters", () => {
+    assert.throws(
+      () => renderInstallScript(SITE, "Admin-pw_0123456789"),
+      /site fx-trader-life is taken over/,
+    );
+    assert.throws(() => renderInstallScript(NEW_SITE, "it's"), /outside \[A-Za-z0-9_-\]/);
   });
 
   it("gives wp-config.php the site's name and no password", () => {
-    const wp = renderWpConfig("fx-trader-life");
+    const wp = renderWpConfig("new-site");
     assert.match(wp, /^require_once '\/usr\/local\/etc\/onprem\/onprem-site\.php';$/m);
-    assert.match(wp, /^onprem_site\('fx-trader-life'\);$/m);
+    assert.match(wp, /^onprem_site\('new-site'\);$/m);
     assert.doesNotMatch(wp, /DB_PASSWORD|define\(\s*'DB_/);
   });
 });
@@ -382,12 +499,33 @@ describe("the wordpress Dockerfile", () => {
   const dockerfile = fs.readFileSync(path.join(dir, "Dockerfile"), "utf8");
   const froms = dockerfile.split("\n").filter((l) => /^FROM /.test(l));
 
-  it("is multi-stage on a pinned wordpress php8.2-fpm base", () => {
+  it("is multi-stage on a pinned wordpress php8.3-fpm-alpine base, sendmail being ssmtp, www-data uid 82", () => {
     assert.equal(froms.length, 2);
     assert.match(froms[0], /^FROM \$\{WORDPRESS_BASE\} AS build$/);
     assert.equal(froms[1], "FROM ${WORDPRESS_BASE}");
     const base = /^ARG WORDPRESS_BASE=(\S+)$/m.exec(dockerfile)?.[1];
-    assert.equal(base, "wordpress:6.6.2-php8.2-fpm");
+    assert.equal(base, "wordpress:6.8.3-php8.3-fpm-alpine");
+    assert.match(dockerfile, /apk add --no-cache ssmtp;/);
+    assert.match(dockerfile, /ln -sf \/usr\/sbin\/ssmtp \/usr\/sbin\/sendmail;/);
+    assert.match(dockerfile, /test "\$\(id -u www-data\)" = 82;/);
+  });
+
+  it("carries the running PHP settings and the HTTPS fix, prepended to every script", () => {
+    const ini = fs.readFileSync(path.join(dir, "php", "zz-onprem-php.ini"), "utf8").split("\n");
+    for (const line of [
+      "memory_limit = 256M",
+      "max_execution_time = 300",
+      "upload_max_filesize = 64M",
+      "post_max_size = 64M",
+      "date.timezone = Asia/Tokyo",
+      "auto_prepend_file = /usr/local/etc/php/conf.d/https-fix.php",
+    ]) {
+      assert.ok(ini.includes(line), line);
+    }
+    assert.match(dockerfile, /^COPY php\/https-fix\.php \/usr\/local\/etc\/php\/conf\.d\/https-fix\.php$/m);
+    const fix = fs.readFileSync(path.join(dir, "php", "https-fix.php"), "utf8");
+    assert.match(fix, /\$_SERVER\['HTTP_X_FORWARDED_PROTO'\] \?\? ''\) === 'https'/);
+    assert.match(fix, /\$_SERVER\['HTTPS'\] = 'on';/);
   });
 
   it("adds the Redis extension (built in the build stage), WP-CLI (checksum-verified) and OPcache settings", () => {
@@ -398,8 +536,8 @@ describe("the wordpress Dockerfile", () => {
     assert.match(dockerfile, /^COPY --from=build \/out\/redis\.so /m);
     assert.match(dockerfile, /^COPY --from=build \/out\/wp \/usr\/local\/bin\/wp$/m);
     assert.match(dockerfile, /docker-php-ext-enable redis/);
-    const opcache = fs.readFileSync(path.join(dir, "php", "zz-onprem-opcache.ini"), "utf8");
-    assert.match(opcache, /^opcache\.enable=1$/m);
+    const ini = fs.readFileSync(path.join(dir, "php", "zz-onprem-php.ini"), "utf8");
+    assert.match(ini, /^opcache\.enable = 1$/m);
     // Only PHP-FPM: the base entrypoint would copy core into the directory holding every site.
     assert.match(dockerfile, /^ENTRYPOINT \["docker-php-entrypoint"\]$/m);
     assert.match(dockerfile, /^CMD \["php-fpm"\]$/m);

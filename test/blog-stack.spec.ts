@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { BLOG_SERVICES } from "../components/blog/schema";
 import { Capture, CapturedResource, fakeValue } from "./harness/engine";
-import { readStackValues, runStack, StackOutputs } from "./harness/stack";
+import { readStackValues, runStack, SECRET_PLACEHOLDERS, StackOutputs } from "./harness/stack";
 import {
   CATCH_ALL,
   COMMAND,
@@ -20,10 +20,17 @@ import {
 } from "./harness/types";
 
 interface SiteCfg {
+  kind: string;
   name: string;
-  domain: string;
+  domain?: string;
   aliases?: string[];
-  database: string;
+  database?: string;
+  takenOver?: boolean;
+}
+
+/** The public hostnames of the sites with hosts of their own, in order. */
+function hostnamesOf(sites: SiteCfg[]): string[] {
+  return sites.flatMap((s) => (s.domain === undefined ? [] : [s.domain, ...(s.aliases ?? [])]));
 }
 
 function sitesOf(stack: "production" | "staging"): SiteCfg[] {
@@ -101,10 +108,10 @@ describe("blog and tunnel in the production program", () => {
         ingresses: { hostname?: string; service: string }[];
       }
     ).ingresses;
-    const hostnames = sites.flatMap((s) => [s.domain, ...(s.aliases ?? [])]);
+    const hostnames = hostnamesOf(sites);
+    assert.equal(hostnames.length, 27);
     assert.deepEqual(ingresses, [
       ...hostnames.map((hostname) => ({ hostname, service: "http://blog-nginx:80" })),
-      { hostname: "webmail.kuma8088.com", service: "https://mailserver-nginx:443" },
       { hostname: "mail-api.kuma8088.com", service: "http://mailserver-api:8080" },
       { service: "http_status:404" },
     ]);
@@ -114,7 +121,7 @@ describe("blog and tunnel in the production program", () => {
       const nets = c.inputs.networksAdvanced as { name: string }[];
       assert.deepEqual(
         nets.map((n) => n.name),
-        ["blog-network", "mailserver_mailserver_network"],
+        ["blog_blog_network", "mailserver_mailserver_network"],
         svc,
       );
       assert.ok(c.dependencies.includes(mailNet.urn), `${svc} depends on the mail network`);
@@ -123,11 +130,8 @@ describe("blog and tunnel in the production program", () => {
 
   it("publishes exactly one proxied CNAME per public hostname, each to the tunnel", () => {
     const records = cap.ofType(DNS);
-    const expected = [
-      ...sites.flatMap((s) => [s.domain, ...(s.aliases ?? [])]),
-      "webmail.kuma8088.com",
-      "mail-api.kuma8088.com",
-    ];
+    const expected = [...hostnamesOf(sites), "mail-api.kuma8088.com"];
+    assert.equal(expected.length, 28);
     assert.deepEqual(records.map((r) => r.inputs.name).sort(), [...expected].sort());
     for (const r of records) {
       assert.equal(r.inputs.type, "CNAME");
@@ -136,7 +140,7 @@ describe("blog and tunnel in the production program", () => {
     }
   });
 
-  it("uses the generated secrets: tunnel secret, API key, root and per-site passwords", () => {
+  it("uses the generated secrets (tunnel secret, API key) and the taken-over blog passwords", () => {
     const result = (name: string) => String(cap.get(name, PASSWORD).state.result);
     const tunnelSecret = cap.get("tunnel-tunnel", TUNNEL).inputs.tunnelSecret;
     assert.equal(tunnelSecret, Buffer.from(result("secrets-tunnelSecret")).toString("base64"));
@@ -150,17 +154,27 @@ describe("blog and tunnel in the production program", () => {
     assert.equal(envValue(cap.get("mail-mailserver-api", CONTAINER), "API_KEY"), apiKey);
 
     const mariadb = cap.get("blog-mariadb", CONTAINER);
-    assert.equal(envValue(mariadb, "MARIADB_ROOT_PASSWORD"), result("secrets-blogDbRootPassword"));
+    assert.equal(
+      envValue(mariadb, "MARIADB_ROOT_PASSWORD"),
+      SECRET_PLACEHOLDERS["onprem-infra:blogDbRootPassword"],
+    );
     const wp = cap.get("blog-wordpress", CONTAINER);
-    for (const site of sites) {
-      const pw = result(`secrets-siteDbPassword-${site.name}`);
-      const key = site.name.toUpperCase().replace(/-/g, "_");
-      assert.equal(envValue(wp, `SITE_${key}_DB_PASSWORD`), pw, site.name);
-      assert.match(
-        String(cap.get(`blog-site-${site.name}-db`, COMMAND).inputs.stdin),
-        new RegExp(`IDENTIFIED BY '${pw.replace(/[.+]/g, "\\$&")}'`),
-      );
-    }
+    assert.equal(
+      envValue(wp, "WORDPRESS_DB_PASSWORD"),
+      SECRET_PLACEHOLDERS["onprem-infra:blogDbWordpressPassword"],
+    );
+    assert.ok(
+      String(cap.get("blog-db-shared-user", COMMAND).inputs.stdin).includes(
+        `IDENTIFIED BY '${SECRET_PLACEHOLDERS["onprem-infra:blogDbWordpressPassword"]}'`,
+      ),
+    );
+    // Every production site is taken over: no site password is generated, none is installed.
+    assert.deepEqual(
+      cap.ofType(PASSWORD).filter((r) => /site|blogDb/.test(r.name)),
+      [],
+    );
+    assert.ok(sites.every((s) => s.kind === "redirect" || s.kind === "proxy" || s.takenOver === true));
+    assert.equal(cap.ofType(COMMAND).filter((c) => /-install$/.test(c.name)).length, 0);
   });
 
   it("routes every address of the production mail domains to the Email Worker", () => {
@@ -177,11 +191,17 @@ describe("blog and tunnel in the production program", () => {
   });
 
   it("exports the blog's and the tunnel's outputs, none of them secret", () => {
-    assert.deepEqual(outputs.blogNetwork, { value: "blog-network", secret: false });
+    assert.deepEqual(outputs.blogNetwork, { value: "blog_blog_network", secret: false });
     assert.deepEqual(outputs.blogEndpoints, {
-      value: ["100.64.0.10:3307 -> mariadb:3306", "100.64.0.10:8080 -> nginx:80"],
+      value: [
+        "100.110.222.53:3307 -> mariadb:3306",
+        "100.110.222.53:6379 -> redis:6379",
+        "100.110.222.53:8080 -> nginx:80",
+      ],
       secret: false,
     });
+    assert.deepEqual(outputs.blogInstalledSites, { value: [], secret: false });
+    assert.deepEqual(outputs.siteAdminPasswords, { value: {}, secret: true });
     assert.deepEqual(
       outputs.blogContainers.value,
       Object.fromEntries(BLOG_SERVICES.map((s) => [s, `blog-${s}`])),
@@ -224,18 +244,27 @@ describe("blog and tunnel in the staging program", () => {
     );
   });
 
-  it("keeps its data in directories of its own, unprotected", () => {
-    const devices = (c: Capture) =>
-      c
-        .ofType("docker:index/volume:Volume")
-        .map((v) => (v.inputs.driverOpts as { device?: string } | undefined)?.device);
-    const prodDevices = new Set(devices(prod));
-    for (const v of staging.ofType("docker:index/volume:Volume").filter((r) => r.name.startsWith("blog-"))) {
-      const device = (v.inputs.driverOpts as { device: string }).device;
-      assert.ok(!prodDevices.has(device), `${device} is production's`);
-      assert.match(device, /blog-staging/);
+  it("keeps its data in volumes and a sites directory of its own, unprotected, adopting nothing", () => {
+    const volumes = (c: Capture) =>
+      c.ofType("docker:index/volume:Volume").filter((r) => r.name.startsWith("blog-"));
+    assert.ok(
+      volumes(staging).every((v) => v.inputs.driverOpts === undefined),
+      "no bind-backed volume",
+    );
+    const prodNames = new Set(volumes(prod).map((v) => v.inputs.name));
+    assert.equal(volumes(staging).length, 3);
+    for (const v of volumes(staging)) {
+      assert.ok(!prodNames.has(v.inputs.name), `${String(v.inputs.name)} is production's`);
+      assert.match(String(v.inputs.name), /^blog-staging_/);
       assert.equal(v.options.protect, false);
+      assert.ok(!v.options.importId, "staging adopts nothing");
     }
+    const sitesMount = (c: Capture) =>
+      (c.get("blog-wordpress", CONTAINER).inputs.mounts as { source: string; target: string }[]).find(
+        (m) => m.target === "/var/www/html",
+      )?.source;
+    assert.equal(sitesMount(staging), "/mnt/backup-hdd/blog-staging/sites");
+    assert.equal(sitesMount(prod), "/mnt/backup-hdd/blog/sites");
   });
 
   it("has its own tunnel and Worker and touches no production hostname or catch-all", () => {
@@ -246,7 +275,8 @@ describe("blog and tunnel in the staging program", () => {
     );
     const prodHosts = new Set(prod.ofType(DNS).map((r) => r.inputs.name));
     const stagingHosts = staging.ofType(DNS).map((r) => String(r.inputs.name));
-    assert.equal(stagingHosts.length, sitesOf("staging").length + 2);
+    // Its one site and its mail API: no webmail, nothing else public.
+    assert.deepEqual(stagingHosts, ["staging-blog.kuma8088.com", "mail-api-staging.kuma8088.com"]);
     for (const host of stagingHosts) {
       assert.ok(!prodHosts.has(host), `${host} is a production record`);
       assert.match(host.split(".")[0], /(^|-)staging(-|$)/);
@@ -264,12 +294,7 @@ describe("blog and tunnel in the staging program", () => {
     ).ingresses;
     assert.deepEqual(
       [...new Set(ingresses.map((r) => r.service))],
-      [
-        "http://blog-staging-nginx:80",
-        "https://mailserver-staging-nginx:443",
-        "http://mailserver-staging-api:8080",
-        "http_status:404",
-      ],
+      ["http://blog-staging-nginx:80", "http://mailserver-staging-api:8080", "http_status:404"],
     );
   });
 

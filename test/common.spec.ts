@@ -247,6 +247,23 @@ describe("database SQL", () => {
     );
   });
 
+  it("grants a taken-over user's databases without creating them when asked", () => {
+    const sql = renderUserSql({ user: "wordpress", databases: ["wp_a", "wp_b"] }, "Pass-word_1", {
+      createDatabases: false,
+    });
+    assert.equal(
+      sql,
+      [
+        "CREATE USER IF NOT EXISTS 'wordpress'@'%' IDENTIFIED BY 'Pass-word_1';",
+        "ALTER USER 'wordpress'@'%' IDENTIFIED BY 'Pass-word_1';",
+        "GRANT ALL PRIVILEGES ON `wp_a`.* TO 'wordpress'@'%';",
+        "GRANT ALL PRIVILEGES ON `wp_b`.* TO 'wordpress'@'%';",
+        "FLUSH PRIVILEGES;",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("keeps unix-socket login for root while rotating its password", () => {
     assert.match(
       renderRootSql("Aa1"),
@@ -335,6 +352,20 @@ describe("service container inputs", () => {
       { type: "bind", source: "/srv/b", target: "/b", readOnly: true },
     ]);
     assert.equal(serviceContainerInputs(base).mounts, undefined);
+  });
+  it("adds extra hosts (Compose's extra_hosts) in order, and no hosts key at all without them", () => {
+    const inputs = serviceContainerInputs({
+      ...base,
+      hosts: [
+        { host: "mail.example.net", ip: "172.20.0.20" },
+        { host: "db.example.net", ip: "172.20.0.60" },
+      ],
+    });
+    assert.deepEqual(inputs.hosts, [
+      { host: "mail.example.net", ip: "172.20.0.20" },
+      { host: "db.example.net", ip: "172.20.0.60" },
+    ]);
+    assert.ok(!("hosts" in serviceContainerInputs(base)));
   });
   it("leaves the reservation unset when none is given, and drops no-new-privileges on request", () => {
     const inputs = serviceContainerInputs({ ...base, noNewPrivileges: false, stopGraceSeconds: 120 });

@@ -56,6 +56,151 @@ function secretsWithout(stack: StackName, ...keys: string[]): Record<string, str
   );
 }
 
+/** The blog's sites of a stack's values, for editing. */
+function sites(values: StackValues): Record<string, unknown>[] {
+  return (values["onprem-infra:blog"] as { sites: Record<string, unknown>[] }).sites;
+}
+
+/** The production site named `name`, for editing. */
+function siteNamed(values: StackValues, name: string): Record<string, unknown> {
+  const found = sites(values).find((s) => s.name === name);
+  assert.ok(found, name);
+  return found;
+}
+
+/** Each site kind's bad input: the key and what is wrong with it. */
+function siteKindCases(): [string, StackName, Edit, RegExp][] {
+  const at = (i: number) => `onprem-infra:blog\\.sites\\[${i}\\]`;
+  return [
+    [
+      "a site of no known kind",
+      "production",
+      (v) => (sites(v)[0].kind = "static"),
+      new RegExp(`${at(0)}\\.kind: must be one of wordpress, subdirectory, redirect, proxy`),
+    ],
+    [
+      "a new WordPress site without its installation (it would be an open installer)",
+      "staging",
+      (v) => delete sites(v)[0].install,
+      new RegExp(
+        `${at(0)}\\.install: is required for a new site \\(title, adminUser, adminEmail\\): it is installed before nginx serves it`,
+      ),
+    ],
+    [
+      "a taken-over WordPress site with an installation",
+      "production",
+      (v) => (sites(v)[0].install = { title: "x", adminUser: "owner", adminEmail: "a@kuma8088.com" }),
+      new RegExp(`${at(0)}\\.install: must not be set for a taken-over site`),
+    ],
+    [
+      "a new site's administrator named admin",
+      "staging",
+      (v) => ((sites(v)[0].install as Record<string, string>).adminUser = "admin"),
+      new RegExp(`${at(0)}\\.install\\.adminUser: must not be admin`),
+    ],
+    [
+      "a WordPress site's path redirect that is no path",
+      "production",
+      (v) => ((siteNamed(v, "fx-trader-life").redirects as Record<string, string>[])[0].path = "MFKC"),
+      new RegExp(`${at(9)}\\.redirects\\[0\\]\\.path: must be a URL path like /lp`),
+    ],
+    [
+      "a subdirectory under no WordPress site",
+      "production",
+      (v) => (siteNamed(v, "kuma8088-test").parent = "kuma8088-blog"),
+      new RegExp(`${at(12)}\\.parent: kuma8088-blog is no wordpress site of blog\\.sites`),
+    ],
+    [
+      "a new subdirectory site",
+      "production",
+      (v) => delete siteNamed(v, "kuma8088-test").takenOver,
+      new RegExp(`${at(12)}\\.takenOver: is required`),
+    ],
+    [
+      "a subdirectory on a path its parent redirects",
+      "production",
+      (v) => (siteNamed(v, "kuma8088-test").path = "/ec02test"),
+      new RegExp(`${at(12)}\\.path: /ec02test is already redirected by kuma8088's hosts`),
+    ],
+    [
+      "a redirect to a plain-http URL",
+      "production",
+      (v) => (siteNamed(v, "kuma8088-blog").to = "http://kuma8088.com"),
+      new RegExp(`${at(13)}\\.to: must be an https URL like https://example.com`),
+    ],
+    [
+      "a redirect to its own host",
+      "production",
+      (v) => (siteNamed(v, "kuma8088-blog").to = "https://blog.kuma8088.com"),
+      new RegExp(`${at(13)}\\.to: https://blog\\.kuma8088\\.com is this site's own host`),
+    ],
+    [
+      "a proxy to a host name instead of an address",
+      "production",
+      (v) => (siteNamed(v, "admin-portal").upstream = "http://unified-portal-frontend:80"),
+      new RegExp(`${at(1)}\\.upstream: must be an http URL of an address and port`),
+    ],
+    [
+      "a proxy path listed twice",
+      "production",
+      (v) =>
+        (siteNamed(v, "admin-portal").paths as unknown[]).push({
+          path: "/api/",
+          upstream: "http://172.22.0.92:8000/",
+        }),
+      new RegExp(`${at(1)}\\.paths\\[1\\]\\.path: /api/ is listed twice`),
+    ],
+    [
+      "two sites on one hostname, across kinds",
+      "production",
+      (v) => (siteNamed(v, "kuma8088-blog").domain = "www.kuma8088.com"),
+      new RegExp(
+        `${at(13)}\\.domain: www\\.kuma8088\\.com is already used by blog\\.sites\\[11\\]\\.aliases\\[0\\]`,
+      ),
+    ],
+    [
+      "a local name that lies in a routed zone",
+      "production",
+      (v) => (siteNamed(v, "kuma8088").localNames = ["old.kuma8088.com"]),
+      new RegExp(
+        `${at(11)}\\.localNames\\[0\\]: old\\.kuma8088\\.com lies in the zone kuma8088\\.com of tunnel\\.zones`,
+      ),
+    ],
+    [
+      "a WordPress base image of another family",
+      "production",
+      (v) =>
+        ((
+          v["onprem-infra:blog"] as Record<string, Record<string, Record<string, Record<string, string>>>>
+        ).services.wordpress.build.baseImage = "wordpress:6.8.3-php8.2-fpm"),
+      /onprem-infra:blog\.services\.wordpress\.build\.baseImage: must be an official wordpress:<version>-php8\.3-fpm-alpine tag/,
+    ],
+    [
+      "a service on the co-tenant's address",
+      "production",
+      (v) =>
+        ((
+          v["onprem-infra:blog"] as Record<string, Record<string, Record<string, string>>>
+        ).services.nginx.ip = "172.22.0.92"),
+      /onprem-infra:blog\.services\.nginx\.ip: 172\.22\.0\.92 is held by a co-tenant/,
+    ],
+    [
+      "an adopted volume whose import id is another name",
+      "production",
+      (v) =>
+        ((v["onprem-infra:blog"] as Record<string, Record<string, Record<string, string>>>).data.db.importId =
+          "blog_db_data"),
+      /onprem-infra:blog\.data\.db\.importId: must equal name \(blog_blog_db_data\)/,
+    ],
+    [
+      "a sites directory that is not absolute",
+      "production",
+      (v) => ((v["onprem-infra:blog"] as Record<string, Record<string, string>>).data.sites = "blog/sites"),
+      /onprem-infra:blog\.data\.sites: must be an absolute path/,
+    ],
+  ];
+}
+
 describe("config errors stop the program before any resource", () => {
   it("the committed stack files register resources (the control case)", async () => {
     const run = await runStack("staging");
@@ -253,7 +398,7 @@ describe("config errors stop the program before any resource", () => {
       "a rotation stamp naming no site",
       "production",
       (v) => (rotations(v).siteDbPasswords["kuma8088-tec"] = "2026-10-01"),
-      /onprem-infra:rotations\.siteDbPasswords\.kuma8088-tec: names no WordPress site of onprem-infra:blog\.sites/,
+      /onprem-infra:rotations\.siteDbPasswords\.kuma8088-tec: names no new WordPress site of onprem-infra:blog\.sites/,
     ],
     [
       "a rotation stamp for a secret the stack does not hold",
@@ -268,11 +413,18 @@ describe("config errors stop the program before any resource", () => {
       /onprem-infra:rotations\.mailApiKey: 2099-01-01 is in the future \(today is \d{4}-\d\d-\d\d\)/,
     ],
     [
-      "a site without its password's stamp",
+      "a new site without its passwords' stamp",
       "staging",
-      (v) => delete rotations(v).siteDbPasswords.webmakeprofit,
-      /onprem-infra:rotations\.siteDbPasswords\.webmakeprofit: is required: the day site webmakeprofit's database password was made/,
+      (v) => delete rotations(v).siteDbPasswords["staging-blog"],
+      /onprem-infra:rotations\.siteDbPasswords\.staging-blog: is required: the day site staging-blog's database and administrator passwords were made/,
     ],
+    [
+      "a stamp for a taken-over site (it has no generated password)",
+      "production",
+      (v) => (rotations(v).siteDbPasswords.kuma8088 = "2026-10-01"),
+      /onprem-infra:rotations\.siteDbPasswords\.kuma8088: names no new WordPress site of onprem-infra:blog\.sites \(none\)/,
+    ],
+    ...siteKindCases(),
   ];
   for (const [what, stack, edit, expected] of cases) {
     it(`rejects ${what} (${stack})`, async () => {
@@ -406,7 +558,10 @@ describe("config errors stop the program before any resource", () => {
         () => undefined,
         /onprem-infra:rotations\.mailDbRootPassword: 2026-10-01 is in the future \(today is 2026-09-30\)/,
       );
-      assert.match(message, /onprem-infra:rotations\.siteDbPasswords\.kuma8088: 2026-10-01 is in the future/);
+      assert.match(
+        message,
+        /onprem-infra:rotations\.siteDbPasswords\.staging-blog: 2026-10-01 is in the future/,
+      );
     });
   });
 

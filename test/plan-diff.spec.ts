@@ -53,13 +53,14 @@ const EDITS: Record<string, (v: StackValues) => void> = {
     ((v as Config)[ROTATIONS].siteDbPasswords as Record<string, string>)["new-site"] = "2026-11-20";
   },
   rotate: (v) => {
-    (v as Config)[ROTATIONS].blogDbRootPassword = "2026-11-20";
+    ((v as Config)[ROTATIONS].siteDbPasswords as Record<string, string>)["staging-blog"] = "2026-11-20";
   },
   image: (v) => {
     services(v, MAIL).rspamd.image = "rspamd/rspamd:3.8.5";
   },
   base: (v) => {
-    (services(v, BLOG).wordpress.build as Record<string, unknown>).baseImage = "wordpress:6.6.3-php8.2-fpm";
+    (services(v, BLOG).wordpress.build as Record<string, unknown>).baseImage =
+      "wordpress:6.9.0-php8.3-fpm-alpine";
   },
   memory: (v) => {
     services(v, MAIL).dovecot.memory = "768M";
@@ -116,7 +117,7 @@ describe("plan --against: exact diffs of staging", function () {
     assert.deepEqual(diffs.none.startOrder, { waves: [], restarts: [], affected: [] });
     assert.equal(
       text("none"),
-      ["  no changes", "", "  Containers: none stops or starts.", "", "  82 unchanged"].join("\n"),
+      ["  no changes", "", "  Containers: none stops or starts.", "", "  76 unchanged"].join("\n"),
     );
   });
 
@@ -132,7 +133,7 @@ describe("plan --against: exact diffs of staging", function () {
     assert.equal(text("base"), EXPECTED.base);
   });
 
-  it("a rotated password: the secret, the container that reads it and the commands on it are replaced; secrets as [secret]", () => {
+  it("a rotated password (a new site's): its secrets are replaced, the container that reads them replaced, the commands that set them updated; secrets as [secret]", () => {
     assert.equal(text("rotate"), EXPECTED.rotate);
   });
 
@@ -149,7 +150,7 @@ describe("plan --against: exact diffs of staging", function () {
     for (const secret of [...generatedSecrets, ...Object.values(SECRET_PLACEHOLDERS)]) {
       assert.ok(!all.includes(secret), `a secret value is printed`);
     }
-    const envs = diffs.rotate.changes.find((c) => c.name === "blog-mariadb")!.properties;
+    const envs = diffs.rotate.changes.find((c) => c.name === "blog-wordpress")!.properties;
     assert.deepEqual(envs, [{ path: "envs", old: SECRET, new: SECRET, effect: "replace" }]);
   });
 });
@@ -167,7 +168,7 @@ const EXPECTED: Record<string, string> = {
     "    mailserver-staging-roundcube: replaced, down ~1m00s (at most ~3m20s, when a health wait times out)",
     "    mailserver-staging-nginx: keeps running without mailserver-staging-roundcube meanwhile",
     "",
-    "  ~ 1 to update, +- 1 to replace, 80 unchanged",
+    "  ~ 1 to update, +- 1 to replace, 74 unchanged",
   ].join("\n"),
   memory: [
     "  ~  update  docker:index:Container  mail-dovecot",
@@ -176,7 +177,7 @@ const EXPECTED: Record<string, string> = {
     "",
     "  Containers: none stops or starts.",
     "",
-    "  ~ 1 to update, 81 unchanged",
+    "  ~ 1 to update, 75 unchanged",
   ].join("\n"),
   image: [
     "  +- replace docker:index:RemoteImage  mail-rspamd-image (create first)",
@@ -191,14 +192,14 @@ const EXPECTED: Record<string, string> = {
     "    mailserver-staging-rspamd: replaced, down ~1m00s (at most ~3m20s, when a health wait times out)",
     "    mailserver-staging-postfix: keeps running without mailserver-staging-rspamd meanwhile",
     "",
-    "  +- 2 to replace, 80 unchanged",
+    "  +- 2 to replace, 74 unchanged",
   ].join("\n"),
   base: [
     "  ~  update  docker:index:Image  blog-wordpress-image",
-    '        build.args.WORDPRESS_BASE: "wordpress:6.6.2-php8.2-fpm" -> "wordpress:6.6.3-php8.2-fpm"',
+    '        build.args.WORDPRESS_BASE: "wordpress:6.8.3-php8.3-fpm-alpine" -> "wordpress:6.9.0-php8.3-fpm-alpine"',
     "        note: rebuilt: a new image id, which replaces every container that runs it",
     "  +- replace docker:index:Container  blog-wordpress (delete first)",
-    '        image: "onprem-infra/blog-staging-wordpress@sha256:13f6eacdce0146048f857a87ffa9e8b29318\u2026" -> (known after apply)  [replaces]',
+    '        image: "onprem-infra/blog-staging-wordpress@sha256:15313fa7a1e5fa6d80f68f386d29639c6eb6…" -> (known after apply)  [replaces]',
     "        replaced: changed image id (docker:index:Image blog-wordpress-image is updated): the provider replaces on image",
     "",
     "  Containers stopped and started (each wave waits for the earlier ones to be healthy):",
@@ -206,55 +207,48 @@ const EXPECTED: Record<string, string> = {
     "    blog-staging-wordpress: replaced, down ~1m00s (at most ~3m20s, when a health wait times out)",
     "    blog-staging-nginx: keeps running without blog-staging-wordpress meanwhile",
     "",
-    "  ~ 1 to update, +- 1 to replace, 80 unchanged",
+    "  ~ 1 to update, +- 1 to replace, 74 unchanged",
   ].join("\n"),
   rotate: [
-    "  +- replace random:index:RandomPassword  secrets-blogDbRootPassword (create first)",
+    "  +- replace random:index:RandomPassword  secrets-siteDbPassword-staging-blog (create first)",
     '        keepers.rotatedOn: "2026-10-01" -> "2026-11-20"  [replaces]',
     "        replaced: the provider replaces on keepers",
-    "  +- replace docker:index:Container  blog-mariadb (delete first)",
+    "  +- replace random:index:RandomPassword  secrets-siteAdminPassword-staging-blog (create first)",
+    '        keepers.rotatedOn: "2026-10-01" -> "2026-11-20"  [replaces]',
+    "        replaced: the provider replaces on keepers",
+    "  ~  update  command:local:Command  blog-site-staging-blog-db",
+    "        stdin: [secret] -> [secret]",
+    "  +- replace docker:index:Container  blog-wordpress (delete first)",
     "        envs: [secret] -> [secret]  [replaces]",
     "        replaced: the provider replaces on envs",
-    "  +- replace command:local:Command  blog-db-root (create first)",
+    "  ~  update  command:local:Command  blog-site-staging-blog-install",
     "        stdin: [secret] -> [secret]",
-    '        triggers: ["blog-mariadb-id"] -> (known after apply)  [replaces]',
-    "        replaced: triggers changes (docker:index:Container blog-mariadb is replaced): replaceOnChanges: triggers[*]",
-    "  +- replace command:local:Command  blog-site-kuma8088-db (create first)",
-    '        triggers: ["blog-mariadb-id"] -> (known after apply)  [replaces]',
-    "        replaced: triggers changes (docker:index:Container blog-mariadb is replaced): replaceOnChanges: triggers[*]",
-    "  +- replace command:local:Command  blog-site-fx-trader-life-db (create first)",
-    '        triggers: ["blog-mariadb-id"] -> (known after apply)  [replaces]',
-    "        replaced: triggers changes (docker:index:Container blog-mariadb is replaced): replaceOnChanges: triggers[*]",
-    "  +- replace command:local:Command  blog-site-webmakeprofit-db (create first)",
-    '        triggers: ["blog-mariadb-id"] -> (known after apply)  [replaces]',
-    "        replaced: triggers changes (docker:index:Container blog-mariadb is replaced): replaceOnChanges: triggers[*]",
     "",
     "  Containers stopped and started (each wave waits for the earlier ones to be healthy):",
-    "    wave 0: blog-staging-mariadb",
-    "    blog-staging-mariadb: replaced, down ~1m00s (at most ~3m20s, when a health wait times out)",
-    "    blog-staging-wordpress: keeps running without blog-staging-mariadb meanwhile",
+    "    wave 0: blog-staging-wordpress",
+    "    blog-staging-wordpress: replaced, down ~1m00s (at most ~3m20s, when a health wait times out)",
+    "    blog-staging-nginx: keeps running without blog-staging-wordpress meanwhile",
     "",
-    "  +- 6 to replace, 76 unchanged",
+    "  ~ 2 to update, +- 3 to replace, 71 unchanged",
   ].join("\n"),
   site: [
     "  +  create  random:index:RandomPassword  secrets-siteDbPassword-new-site",
+    "  +  create  random:index:RandomPassword  secrets-siteAdminPassword-new-site",
     "  ~  update  cloudflare:index:ZeroTrustTunnelCloudflaredConfig  tunnel-config",
-    '        config.ingresses[3].hostname: "webmail-staging.kuma8088.com" -> "staging-new.kuma8088.com"',
-    '        config.ingresses[3].service: "https://mailserver-staging-nginx:443" -> "http://blog-staging-nginx:80"',
-    '        config.ingresses[4].hostname: "mail-api-staging.kuma8088.com" -> "webmail-staging.kuma8088.com"',
-    '        config.ingresses[4].service: "http://mailserver-staging-api:8080" -> "https://mailserver-staging-nginx:443"',
-    '        config.ingresses[5].hostname: (none) -> "mail-api-staging.kuma8088.com"',
-    '        config.ingresses[5].service: "http_status:404" -> "http://mailserver-staging-api:8080"',
-    '        config.ingresses[6].service: (none) -> "http_status:404"',
+    '        config.ingresses[1].hostname: "mail-api-staging.kuma8088.com" -> "staging-new.kuma8088.com"',
+    '        config.ingresses[1].service: "http://mailserver-staging-api:8080" -> "http://blog-staging-nginx:80"',
+    '        config.ingresses[2].hostname: (none) -> "mail-api-staging.kuma8088.com"',
+    '        config.ingresses[2].service: "http_status:404" -> "http://mailserver-staging-api:8080"',
+    '        config.ingresses[3].service: (none) -> "http_status:404"',
     "  +  create  cloudflare:index:DnsRecord  tunnel-dns-staging-new.kuma8088.com",
     "  +  create  command:local:Command  blog-site-new-site-db",
     "  +- replace docker:index:Container  blog-wordpress (delete first)",
     "        envs: [secret] -> [secret]  [replaces]",
     "        replaced: the provider replaces on envs",
-    "  +  create  command:local:Command  blog-site-new-site-files",
+    "  +  create  command:local:Command  blog-site-new-site-install",
     "  +- replace docker:index:Container  blog-nginx (delete first)",
-    "        uploads[4].content: (none) -> <text, 48 lines>  [replaces]",
-    '        uploads[4].file: (none) -> "/etc/nginx/conf.d/site-new-site.conf"  [replaces]',
+    "        uploads[3].content: (none) -> <text, 50 lines>  [replaces]",
+    '        uploads[3].file: (none) -> "/etc/nginx/conf.d/site-new-site.conf"  [replaces]',
     "        replaced: replaceOnChanges: uploads",
     "",
     "  Containers stopped and started (each wave waits for the earlier ones to be healthy):",
@@ -264,7 +258,7 @@ const EXPECTED: Record<string, string> = {
     "    blog-staging-nginx: replaced, down ~2m00s (at most ~6m40s, when a health wait times out)",
     "    blog-staging-cloudflared: keeps running without blog-staging-nginx meanwhile",
     "",
-    "  + 4 to create, ~ 1 to update, +- 2 to replace, 79 unchanged",
+    "  + 5 to create, ~ 1 to update, +- 2 to replace, 73 unchanged",
   ].join("\n"),
 };
 

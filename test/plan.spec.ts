@@ -126,10 +126,13 @@ function fake(
 }
 
 /** The mail database passwords every stack holds, taken over from the running estate. */
+/** The taken-over database passwords every stack holds: the mail stack's, then the blog's. */
 const MAIL_DB_SECRETS = [
   "onprem-infra:mailDbRootPassword",
   "onprem-infra:mailDbAppPassword",
   "onprem-infra:usermgmtDbPassword",
+  "onprem-infra:blogDbRootPassword",
+  "onprem-infra:blogDbWordpressPassword",
 ];
 
 describe("plan: model", () => {

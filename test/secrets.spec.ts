@@ -7,7 +7,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { GeneratedSecrets, rotationKeepers } from "../components/secrets/GeneratedSecrets";
-import { inventoryFor, SECRET_INVENTORY, siteSecretSpec } from "../components/secrets/inventory";
+import {
+  inventoryFor,
+  SECRET_INVENTORY,
+  siteAdminSecretSpec,
+  siteSecretSpec,
+} from "../components/secrets/inventory";
 import { rotationReport, rotationStatus } from "../components/secrets/rotation";
 import { rotationProblems, rotationStamps } from "../components/secrets/schema";
 import { capture, CapturedResource } from "./harness/engine";
@@ -38,7 +43,8 @@ describe("secrets inventory", () => {
       usermgmtSecretKey: "generated/90",
       roundcubeDesKey: "generated/365",
       mailApiKey: "generated/365",
-      blogDbRootPassword: "generated/90",
+      blogDbRootPassword: "external/90",
+      blogDbWordpressPassword: "external/90",
       sendgridApiKey: "external/365",
       cloudflareApiToken: "external/365",
       tunnelSecret: "generated/365",
@@ -52,7 +58,21 @@ describe("secrets inventory", () => {
       periodDays: 90,
       length: 32,
     });
-    assert.equal(inventoryFor(["a", "b"]).length, SECRET_INVENTORY.length + 2);
+    assert.deepEqual(siteAdminSecretSpec("blog1"), {
+      id: "siteAdminPassword.blog1",
+      description:
+        "WordPress site blog1: its administrator's password (read it with pulumi stack output --show-secrets siteAdminPasswords)",
+      usedBy: ["blog/wordpress (wp core install)"],
+      source: "generated",
+      periodDays: 90,
+      length: 32,
+    });
+    assert.deepEqual(
+      inventoryFor(["a", "b"])
+        .map((s) => s.id)
+        .slice(SECRET_INVENTORY.length),
+      ["siteDbPassword.a", "siteAdminPassword.a", "siteDbPassword.b", "siteAdminPassword.b"],
+    );
   });
 
   it("takes each site's own stamp", () => {
@@ -104,9 +124,9 @@ describe("rotation stamps are checked (rotationProblems)", () => {
       ),
       [
         "rotations.siteDbPasswords.default: is no longer used: each site has its own stamp, the day its password was made",
-        "rotations.siteDbPasswords.typo: names no WordPress site of onprem-infra:blog.sites (a, b); remove it or correct the name",
-        "rotations.siteDbPasswords.a: is required: the day site a's database password was made; for a site added now, today (2026-12-02)",
-        "rotations.siteDbPasswords.b: is required: the day site b's database password was made; for a site added now, today (2026-12-02)",
+        "rotations.siteDbPasswords.typo: names no new WordPress site of onprem-infra:blog.sites (a, b); taken-over sites and other kinds have no generated password: remove it or correct the name",
+        "rotations.siteDbPasswords.a: is required: the day site a's database and administrator passwords were made; for a site added now, today (2026-12-02)",
+        "rotations.siteDbPasswords.b: is required: the day site b's database and administrator passwords were made; for a site added now, today (2026-12-02)",
       ],
     );
   });
@@ -158,6 +178,7 @@ describe("GeneratedSecrets", () => {
   it("makes one RandomPassword per generated secret and site, with its rotation keeper", async () => {
     const stamps = Object.fromEntries(SECRET_INVENTORY.map((s) => [s.id, "2026-10-01"]));
     stamps["siteDbPassword.blog1"] = "2026-09-01";
+    stamps["siteAdminPassword.blog1"] = "2026-09-01";
     const cap = await capture(() => new GeneratedSecrets("s", { rotations: stamps, sites: ["blog1"] }));
     const passwords = cap.ofType(RANDOM_PASSWORD);
     assert.deepEqual(
@@ -166,18 +187,20 @@ describe("GeneratedSecrets", () => {
         "s-usermgmtSecretKey",
         "s-roundcubeDesKey",
         "s-mailApiKey",
-        "s-blogDbRootPassword",
         "s-tunnelSecret",
         "s-siteDbPassword-blog1",
+        "s-siteAdminPassword-blog1",
       ],
     );
     const des = cap.get("s-roundcubeDesKey");
     assert.equal(des.inputs.length, 24);
     assert.deepEqual(des.inputs.keepers, { rotatedOn: "2026-10-01", rotationPeriodDays: "365" });
-    assert.deepEqual(cap.get("s-siteDbPassword-blog1").inputs.keepers, {
-      rotatedOn: "2026-09-01",
-      rotationPeriodDays: "90",
-    });
+    for (const id of ["siteDbPassword", "siteAdminPassword"]) {
+      assert.deepEqual(cap.get(`s-${id}-blog1`).inputs.keepers, {
+        rotatedOn: "2026-09-01",
+        rotationPeriodDays: "90",
+      });
+    }
     for (const p of passwords) {
       assert.equal(p.inputs.overrideSpecial, "-_", p.name);
       assert.equal(p.parent, cap.get("s").urn);
@@ -236,7 +259,13 @@ describe("rotations take effect, and only where they should", () => {
   }
 
   it("the taken-over mail passwords: a stamp alone changes nothing (it records when the value was set)", async () => {
-    for (const id of ["mailDbAppPassword", "mailDbRootPassword", "usermgmtDbPassword"]) {
+    for (const id of [
+      "mailDbAppPassword",
+      "mailDbRootPassword",
+      "usermgmtDbPassword",
+      "blogDbRootPassword",
+      "blogDbWordpressPassword",
+    ]) {
       assert.deepEqual(await bump(id), [], id);
     }
   });
@@ -279,48 +308,61 @@ describe("rotations take effect, and only where they should", () => {
     );
   });
 
-  it("the blog root password: its secret, root's change and the blog database container", async () => {
-    assert.deepEqual(await bump("blogDbRootPassword"), [
-      "blog-db-root",
-      "blog-mariadb",
-      "secrets-blogDbRootPassword",
-    ]);
+  it("the blog root password: root's change and the blog database container", async () => {
+    assert.deepEqual(await setSecret("blogDbRootPassword"), ["blog-db-root", "blog-mariadb"]);
   });
 
-  it("one site's password: its secret, that site's database user and WordPress", async () => {
-    const values = cloneValues(readStackValues("production"));
-    const rotations = values["onprem-infra:rotations"] as { siteDbPasswords: Record<string, string> };
-    rotations.siteDbPasswords["kuma8088-tech"] = "2026-11-28";
-    assert.deepEqual(changedNames(baseline, await runStack("production", values)), [
-      "blog-site-kuma8088-tech-db",
-      "blog-wordpress",
-      "secrets-siteDbPassword-kuma8088-tech",
-    ]);
+  it("the shared wordpress password: its in-database change and WordPress", async () => {
+    assert.deepEqual(await setSecret("blogDbWordpressPassword"), ["blog-db-shared-user", "blog-wordpress"]);
   });
 
-  it("a new site's password is stamped with the day it was added, and reported so", async () => {
+  /** Production's values with one new WordPress site, stamped `stamp`. */
+  function withNewSite(stamp: string | undefined) {
     const values = cloneValues(readStackValues("production"));
     const blog = values["onprem-infra:blog"] as { sites: Record<string, unknown>[] };
     blog.sites.push({
+      kind: "wordpress",
       name: "kuma8088-photo",
       domain: "photo.kuma8088.com",
       documentRoot: "kuma8088-photo",
       database: "wp_kuma8088_photo",
+      install: { title: "Photos", adminUser: "kuma8088", adminEmail: "admin@kuma8088.com" },
     });
     const rotations = values["onprem-infra:rotations"] as { siteDbPasswords: Record<string, string> };
-    rotations.siteDbPasswords["kuma8088-photo"] = "2026-11-30";
-    const run = await runStack("production", values);
-    assert.deepEqual(run.capture.get("secrets-siteDbPassword-kuma8088-photo").inputs.keepers, {
-      rotatedOn: "2026-11-30",
-      rotationPeriodDays: "90",
-    });
-    const report = run.outputs.secretRotation.value as { id: string; rotatedOn: string }[];
-    assert.equal(report.find((r) => r.id === "siteDbPassword.kuma8088-photo")?.rotatedOn, "2026-11-30");
+    if (stamp !== undefined) {
+      rotations.siteDbPasswords["kuma8088-photo"] = stamp;
+    }
+    return values;
+  }
+
+  it("a new site's stamp: its two secrets, its user, its installation and WordPress", async () => {
+    const before = await runStack("production", withNewSite("2026-11-28"));
+    const after = await runStack("production", withNewSite("2026-11-29"));
+    // nginx keeps the site: the installation ends installed again, so its file is the same.
+    assert.deepEqual(changedNames(before, after), [
+      "blog-site-kuma8088-photo-db",
+      "blog-site-kuma8088-photo-install",
+      "blog-wordpress",
+      "secrets-siteAdminPassword-kuma8088-photo",
+      "secrets-siteDbPassword-kuma8088-photo",
+    ]);
+  });
+
+  it("a new site's passwords are stamped with the day it was added, and reported so", async () => {
+    const run = await runStack("production", withNewSite("2026-11-30"));
+    for (const id of ["siteDbPassword", "siteAdminPassword"]) {
+      assert.deepEqual(run.capture.get(`secrets-${id}-kuma8088-photo`).inputs.keepers, {
+        rotatedOn: "2026-11-30",
+        rotationPeriodDays: "90",
+      });
+      const report = run.outputs.secretRotation.value as { id: string; rotatedOn: string }[];
+      assert.equal(report.find((r) => r.id === `${id}.kuma8088-photo`)?.rotatedOn, "2026-11-30");
+    }
+    assert.equal(run.outputs.siteAdminPasswords.secret, true);
     // Without its own stamp the site is refused, not given an older one.
-    delete rotations.siteDbPasswords["kuma8088-photo"];
     await assert.rejects(
-      runStack("production", values),
-      /onprem-infra:rotations\.siteDbPasswords\.kuma8088-photo: is required: the day site kuma8088-photo's database password was made/,
+      runStack("production", withNewSite(undefined)),
+      /onprem-infra:rotations\.siteDbPasswords\.kuma8088-photo: is required: the day site kuma8088-photo's database and administrator passwords were made/,
     );
   });
 
@@ -488,7 +530,13 @@ describe("secrets in the stack files (docs/secrets.md)", () => {
     const values = cloneValues(readStackValues("production"));
     values["onprem-infra:cloudflareApiToken"] = { secure: "v1:ciphertext-of-the-cloudflare-token" };
     values["onprem-infra:sendgridApiKey"] = { secure: "v1:ciphertext-of-the-sendgrid-key" };
-    for (const key of ["mailDbRootPassword", "mailDbAppPassword", "usermgmtDbPassword"]) {
+    for (const key of [
+      "mailDbRootPassword",
+      "mailDbAppPassword",
+      "usermgmtDbPassword",
+      "blogDbRootPassword",
+      "blogDbWordpressPassword",
+    ]) {
       values[`onprem-infra:${key}`] = { secure: `v1:ciphertext-of-${key}` };
     }
     assert.deepEqual(unsetSecrets(values), []);
@@ -496,6 +544,8 @@ describe("secrets in the stack files (docs/secrets.md)", () => {
       "onprem-infra:mailDbRootPassword",
       "onprem-infra:mailDbAppPassword",
       "onprem-infra:usermgmtDbPassword",
+      "onprem-infra:blogDbRootPassword",
+      "onprem-infra:blogDbWordpressPassword",
       "onprem-infra:sendgridApiKey",
       "onprem-infra:cloudflareApiToken",
     ]);
@@ -519,6 +569,8 @@ describe("secrets in the stack files (docs/secrets.md)", () => {
       "onprem-infra:mailDbRootPassword",
       "onprem-infra:mailDbAppPassword",
       "onprem-infra:usermgmtDbPassword",
+      "onprem-infra:blogDbRootPassword",
+      "onprem-infra:blogDbWordpressPassword",
       "onprem-infra:cloudflareApiToken",
     ];
     assert.deepEqual(Object.keys(secretsFor("staging")), everyStack);
@@ -529,6 +581,8 @@ describe("secrets in the stack files (docs/secrets.md)", () => {
       "onprem-infra:mailDbRootPassword",
       "onprem-infra:mailDbAppPassword",
       "onprem-infra:usermgmtDbPassword",
+      "onprem-infra:blogDbRootPassword",
+      "onprem-infra:blogDbWordpressPassword",
       "onprem-infra:sendgridApiKey",
       "onprem-infra:cloudflareApiToken",
     ]);

@@ -13,21 +13,26 @@ const TUNNEL = "onprem-infra:tunnel";
 const MAIL = "onprem-infra:mail";
 
 interface Site {
+  kind: string;
   name: string;
   domain: string;
   aliases?: string[];
   documentRoot: string;
   database: string;
+  takenOver?: boolean;
+  install?: Record<string, string>;
 }
 interface Blog {
   subnet: string;
+  network: { gateway: string };
+  coTenantAddresses?: string[];
   sites: Site[];
   services: Record<string, Record<string, unknown>>;
 }
 interface TunnelCfg {
   name: string;
   zones: Record<string, string>;
-  webmailHostname: string;
+  webmailHostname?: string;
   mailApiHostname: string;
   email: { workerName: string; catchAll?: string[]; addresses?: string[] };
 }
@@ -87,18 +92,18 @@ describe("sites and tunnel config errors", () => {
     expectOne(
       found,
       "blog.sites[2].domain",
-      /blog\.kuma8088\.com is already used by blog\.sites\[0\]\.domain/,
+      /4line\.fx-trader-life\.com is already used by blog\.sites\[0\]\.domain/,
     );
   });
 
   it("rejects an alias that is another site's hostname", () => {
     const found = problems("production", ({ blog }) => {
-      blog.sites[3].aliases = ["www.kuma8088.com"];
+      blog.sites[13].aliases = ["www.kuma8088.com"];
     });
     expectOne(
       found,
-      "blog.sites[3].aliases[0]",
-      /www\.kuma8088\.com is already used by blog\.sites\[0\]\.aliases\[1\]/,
+      "blog.sites[13].aliases[0]",
+      /www\.kuma8088\.com is already used by blog\.sites\[11\]\.aliases\[0\]/,
     );
   });
 
@@ -111,32 +116,36 @@ describe("sites and tunnel config errors", () => {
 
   it("rejects an invalid database name", () => {
     const found = problems("production", ({ blog }) => {
-      blog.sites[1].database = "wp-kuma8088-tech";
+      blog.sites[2].database = "wp-kuma8088-tech";
     });
-    expectOne(found, "blog.sites[1].database", /must be a MariaDB name/);
+    expectOne(found, "blog.sites[2].database", /must be a MariaDB name/);
   });
 
   it("rejects a database shared by two sites", () => {
     const found = problems("production", ({ blog }) => {
       blog.sites[4].database = blog.sites[3].database;
     });
-    expectOne(found, "blog.sites[4].database", /wp_fx_trader_life is already the database of sites\[3\]/);
+    expectOne(
+      found,
+      "blog.sites[4].database",
+      /wp_webmakeprofit_coconala is already the database of sites\[3\]/,
+    );
   });
 
   it("rejects two sites on one document root, and one inside another", () => {
     expectOne(
       problems("production", ({ blog }) => {
-        blog.sites[2].documentRoot = "kuma8088";
+        blog.sites[2].documentRoot = "fx-trader-life-4line";
       }),
       "blog.sites[2].documentRoot",
-      /kuma8088 is already the document root of sites\[0\] \(kuma8088\)/,
+      /fx-trader-life-4line is already the document root of sites\[0\] \(fx-trader-life-4line\)/,
     );
     expectOne(
       problems("production", ({ blog }) => {
-        blog.sites[2].documentRoot = "kuma8088/camp";
+        blog.sites[2].documentRoot = "fx-trader-life-4line/camp";
       }),
       "blog.sites[2].documentRoot",
-      /kuma8088\/camp and the document root kuma8088 of sites\[0\] \(kuma8088\) lie inside one another/,
+      /fx-trader-life-4line\/camp and the document root fx-trader-life-4line of sites\[0\] \(fx-trader-life-4line\) lie inside one another/,
     );
   });
 
@@ -158,7 +167,7 @@ describe("sites and tunnel config errors", () => {
         blog.sites[5].name = blog.sites[0].name;
       }),
       "blog.sites[5].name",
-      /kuma8088 is already the name of sites\[0\]/,
+      /fx-trader-life-4line is already the name of sites\[0\]/,
     );
     expectOne(
       problems("production", ({ blog }) => {
@@ -169,13 +178,14 @@ describe("sites and tunnel config errors", () => {
     );
   });
 
-  it("rejects an empty site list", () => {
-    expectOne(
-      problems("production", ({ blog }) => {
+  it("accepts an empty site list: nothing public but the mail API", () => {
+    assert.deepEqual(
+      problems("staging", ({ blog, values }) => {
         blog.sites = [];
+        (values["onprem-infra:rotations"] as { siteDbPasswords: Record<string, string> }).siteDbPasswords =
+          {};
       }),
-      "blog.sites",
-      /at least one site/,
+      [],
     );
   });
 
@@ -192,6 +202,8 @@ describe("sites and tunnel config errors", () => {
         // The mail network spans 172.20.0.0/16; the blog moves into it, addresses and all.
         (values[MAIL] as { subnet: string }).subnet = "172.20.0.0/16";
         blog.subnet = "172.20.128.0/24";
+        blog.network.gateway = "172.20.128.1";
+        blog.coTenantAddresses = [];
         for (const svc of Object.values(blog.services)) {
           svc.ip = String(svc.ip).replace("172.22.0.", "172.20.128.");
         }
@@ -238,7 +250,7 @@ describe("sites and tunnel config errors", () => {
         (blog.services.wordpress.build as Record<string, string>).baseImage = "wordpress:6.6.2-php8.3-fpm";
       }),
       "blog.services.wordpress.build.baseImage",
-      /wordpress:<version>-php8\.2-fpm/,
+      /wordpress:<version>-php8\.3-fpm-alpine/,
     );
     expectOne(
       problems("production", ({ blog }) => {
@@ -255,11 +267,12 @@ describe("sites and tunnel config errors", () => {
         tunnel.webmailHostname = "www.kuma8088.com";
       }),
       "tunnel.webmailHostname",
-      /www\.kuma8088\.com is already used by blog\.sites\[0\]\.aliases\[1\]/,
+      /www\.kuma8088\.com is already used by blog\.sites\[11\]\.aliases\[0\]/,
     );
     expectOne(
       problems("production", ({ tunnel }) => {
-        tunnel.mailApiHostname = tunnel.webmailHostname;
+        tunnel.webmailHostname = "webmail.kuma8088.com";
+        tunnel.mailApiHostname = "webmail.kuma8088.com";
       }),
       "tunnel.mailApiHostname",
       /webmail\.kuma8088\.com is already used by tunnel\.webmailHostname/,
@@ -308,9 +321,9 @@ describe("sites and tunnel config errors", () => {
     it("rejects a staging hostname without the stack in its first label", () => {
       expectOne(
         problems("staging", ({ blog }) => {
-          blog.sites[1].domain = "fx-trader-life.com";
+          blog.sites[0].domain = "fx-trader-life.com";
         }),
-        "blog.sites[1].domain",
+        "blog.sites[0].domain",
         /a staging hostname's first label must carry "staging"/,
       );
       expectOne(
@@ -379,23 +392,39 @@ function diff(a: Capture, b: Capture): { added: string[]; removed: string[]; cha
   };
 }
 
-/** The resources one site owns: its database, its files, its password and a record per hostname. */
-function siteResources(site: Site): string[] {
+/** A record per public hostname of a site. */
+function siteRecords(site: Site): string[] {
+  return [site.domain, ...(site.aliases ?? [])].map(
+    (h) => `cloudflare:index/dnsRecord:DnsRecord::tunnel-dns-${h}`,
+  );
+}
+
+/**
+ * The resources a new site owns: its database user, its installation, its two passwords and a
+ * record per hostname. A taken-over site owns only its records.
+ */
+function newSiteResources(site: Site): string[] {
   return [
     `command:local:Command::blog-site-${site.name}-db`,
-    `command:local:Command::blog-site-${site.name}-files`,
+    `command:local:Command::blog-site-${site.name}-install`,
     `random:index/randomPassword:RandomPassword::secrets-siteDbPassword-${site.name}`,
-    ...[site.domain, ...(site.aliases ?? [])].map(
-      (h) => `cloudflare:index/dnsRecord:DnsRecord::tunnel-dns-${h}`,
-    ),
+    `random:index/randomPassword:RandomPassword::secrets-siteAdminPassword-${site.name}`,
+    ...siteRecords(site),
   ].sort();
 }
 
-/** What else a site change touches: the config-carrying inputs. */
+/** What else adding a new site touches: the config-carrying inputs. */
 const CONFIG_CARRIERS = [
   "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig::tunnel-config",
   "docker:index/container:Container::blog-nginx",
   "docker:index/container:Container::blog-wordpress",
+];
+
+/** What else removing a taken-over site touches: the routes, nginx's files and the shared user's grants. */
+const TAKEN_OVER_CARRIERS = [
+  "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig::tunnel-config",
+  "command:local:Command::blog-db-shared-user",
+  "docker:index/container:Container::blog-nginx",
 ];
 
 /** What the config carriers hold per site: nginx's files, wordpress's env keys, the tunnel's routes. */
@@ -413,11 +442,13 @@ function carriers(cap: Capture): { uploads: string[]; env: string[]; ingress: st
 
 describe("adding and removing a site", () => {
   const NEW_SITE: Site = {
+    kind: "wordpress",
     name: "kuma8088-photo",
     domain: "photo.kuma8088.com",
     aliases: ["photos.kuma8088.com"],
     documentRoot: "kuma8088-photo",
     database: "wp_kuma8088_photo",
+    install: { title: "Photos", adminUser: "kuma8088", adminEmail: "admin@kuma8088.com" },
   };
   let baseline: Capture;
   before(async () => {
@@ -434,7 +465,7 @@ describe("adding and removing a site", () => {
     stamps(values)[NEW_SITE.name] = "2026-11-30";
     const after = (await runStack("production", values)).capture;
     const d = diff(baseline, after);
-    assert.deepEqual(d.added, siteResources(NEW_SITE));
+    assert.deepEqual(d.added, newSiteResources(NEW_SITE));
     assert.deepEqual(d.removed, []);
     assert.deepEqual(d.changed, CONFIG_CARRIERS);
     // Each carrier gained exactly the new site's entries; nothing of the other sites moved.
@@ -448,25 +479,25 @@ describe("adding and removing a site", () => {
       "SITE_KUMA8088_PHOTO_DB_USER",
       "SITE_KUMA8088_PHOTO_DB_PASSWORD",
     ]);
-    // The new routes come after every existing site's and before webmail, the API and the catch-all.
+    // The new routes come after every existing site's and before the API and the catch-all.
     assert.deepEqual(a.ingress, [
-      ...b.ingress.slice(0, -3),
+      ...b.ingress.slice(0, -2),
       "photo.kuma8088.com -> http://blog-nginx:80",
       "photos.kuma8088.com -> http://blog-nginx:80",
-      ...b.ingress.slice(-3),
+      ...b.ingress.slice(-2),
     ]);
   });
 
-  it("removing one config entry (and its stamp) removes exactly that site's resources and changes only the config carriers", async () => {
+  it("removing one taken-over entry removes exactly its records and changes only the config carriers, never its data", async () => {
     const values = cloneValues(readStackValues("production"));
     const sites = (values[BLOG] as Blog).sites;
     const [gone] = sites.splice(3, 1);
-    delete stamps(values)[gone.name];
+    assert.equal(gone.takenOver, true);
     const after = (await runStack("production", values)).capture;
     const d = diff(baseline, after);
     assert.deepEqual(d.added, []);
-    assert.deepEqual(d.removed, siteResources(gone));
-    assert.deepEqual(d.changed, CONFIG_CARRIERS);
+    assert.deepEqual(d.removed, siteRecords(gone).sort());
+    assert.deepEqual(d.changed, TAKEN_OVER_CARRIERS);
     // Each carrier lost exactly the removed site's entries.
     const b = carriers(baseline);
     const a = carriers(after);
@@ -475,11 +506,7 @@ describe("adding and removing a site", () => {
       a.uploads,
       b.uploads.filter((f) => f !== `/etc/nginx/conf.d/site-${gone.name}.conf`),
     );
-    assert.deepEqual(
-      a.env,
-      b.env.filter((k) => !k.startsWith("SITE_FX_TRADER_LIFE_DB_")),
-    );
-    assert.equal(b.env.length - a.env.length, 3);
+    assert.deepEqual(a.env, b.env);
     assert.deepEqual(
       a.ingress,
       b.ingress.filter((r) => !goneHosts.some((h) => r.startsWith(`${h} -> `))),

@@ -117,7 +117,11 @@ describe("tunnel ingress and DNS (pure)", () => {
     assert.equal(cnameTarget("6ff42ae2"), "6ff42ae2.cfargotunnel.com");
     assert.equal(Buffer.from(tunnelSecretBase64(SECRET), "base64").toString("utf8"), SECRET);
     assert.throws(() => tunnelSecretBase64("x".repeat(31)), /at least 32 bytes, got 31/);
-    assert.equal(deliveryUrl("mail-api.example.com", "/inbound"), "https://mail-api.example.com/inbound");
+    assert.equal(deliveryUrl("mail-api.example.com"), "https://mail-api.example.com/api/v1/inbound-mail");
+    assert.deepEqual(tunnelHostnames({ blogHostnames: ["a.x.com"], mailApiHostname: "m.x.com" }), [
+      "a.x.com",
+      "m.x.com",
+    ]);
   });
 });
 
@@ -210,7 +214,7 @@ describe("Tunnel (production shape)", () => {
     assert.equal(w.inputs.mainModule, WORKER_MODULE);
     assert.match(String(w.inputs.compatibilityDate), /^\d{4}-\d{2}-\d{2}$/);
     assert.deepEqual(w.inputs.bindings, [
-      { name: "MAIL_API_URL", type: "plain_text", text: "https://mail-api.example.com/inbound" },
+      { name: "MAIL_API_URL", type: "plain_text", text: "https://mail-api.example.com/api/v1/inbound-mail" },
       { name: "MAIL_API_KEY", type: "secret_text", text: API_KEY },
     ]);
     assert.deepEqual(w.secretPaths, ["bindings[1].text"]);
@@ -271,7 +275,7 @@ describe("Tunnel (address rules, staging shape)", () => {
           args({
             tunnelName: "onprem-staging",
             workerName: "onprem-staging-inbound-mail",
-            deliveryPath: "/api/inbound",
+            webmailHostname: undefined,
             catchAllZones: [],
             emailAddresses: ["test@staging.example.com", "postmaster@staging.example.com"],
           }),
@@ -295,12 +299,15 @@ describe("Tunnel (address rules, staging shape)", () => {
     assert.equal(r.inputs.enabled, true);
   });
 
-  it("posts to the configured delivery path", () => {
+  it("posts to the mail API's inbound path and routes no webmail when none is given", () => {
     const w = cap.get("tunnel-inbound-mail-worker", WORKER);
     assert.equal(
       (w.inputs.bindings as { text: string }[])[0].text,
-      "https://mail-api.example.com/api/inbound",
+      "https://mail-api.example.com/api/v1/inbound-mail",
     );
+    const config = cap.ofType(CONFIG)[0].inputs.config as { ingresses: { hostname?: string }[] };
+    assert.ok(!config.ingresses.some((r) => r.hostname === "webmail.example.com"));
+    assert.ok(!cap.resources.some((r) => r.name === "tunnel-dns-webmail.example.com"));
   });
 });
 
@@ -327,11 +334,6 @@ describe("Tunnel argument checks", () => {
       /email address a@example\.net lies in no zone/,
     ],
     [
-      "a delivery path that is not an absolute path",
-      { deliveryPath: "inbound" },
-      /deliveryPath inbound must be an absolute URL path/,
-    ],
-    [
       "no inbound mail at all",
       { catchAllZones: [], emailAddresses: [] },
       /at least one catch-all zone or address/,
@@ -348,13 +350,14 @@ describe("Tunnel argument checks", () => {
 });
 
 /** A message as Email Routing hands it to the Worker. */
-function fakeMessage(raw: string) {
+function fakeMessage(raw: string, subject: string | null = "hi") {
   const rejects: string[] = [];
   return {
     rejects,
     message: {
       from: "alice@sender.example",
       to: "bob@example.com",
+      headers: new Headers(subject === null ? {} : { subject }),
       raw: new Response(raw).body as ReadableStream<Uint8Array>,
       rawSize: raw.length,
       setReject(reason: string) {
@@ -364,20 +367,71 @@ function fakeMessage(raw: string) {
   };
 }
 
+type Fetch = (url: string, init: RequestInit) => Promise<Response>;
+
 /** The Worker's default export: the runtime's `email` handler, plus what the tests call. */
 interface WorkerHandler {
   email: unknown;
   deliver(
     message: ReturnType<typeof fakeMessage>["message"],
     env: Record<string, string>,
-    fetchImpl: (url: string, init: RequestInit) => Promise<Response>,
+    fetchImpl: Fetch,
+    now?: Date,
   ): Promise<string>;
   PERMANENT_STATUSES: number[];
 }
 
-describe("the Email Worker script", () => {
-  const ENV = { MAIL_API_URL: "https://mail-api.example.com/inbound", MAIL_API_KEY: API_KEY };
-  const RAW = "From: alice@sender.example\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n";
+/** Pydantic's EmailStr, close enough: one @, a dotted domain, no spaces. */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * The estate's mailserver-api (services/mailserver/api/app/main.py) as a fetch: FastAPI routes
+ * `POST /api/v1/inbound-mail` only (404 elsewhere, 405 for another method), validates the JSON
+ * body against InboundEmail (from, to as an email, subject, raw, timestamp: all strings; 422
+ * otherwise) before the handler runs, then the handler checks X-API-Key (401) and hands the
+ * message to LMTP (200, or 500 when LMTP fails).
+ */
+function mailApi(key: string, lmtp: "accepts" | "fails" = "accepts"): { fetch: Fetch; delivered: string[] } {
+  const delivered: string[] = [];
+  const fetch: Fetch = async (url, init) => {
+    const u = new URL(url);
+    if (u.pathname !== "/api/v1/inbound-mail") {
+      return new Response('{"detail":"Not Found"}', { status: 404 });
+    }
+    if (init.method !== "POST") {
+      return new Response('{"detail":"Method Not Allowed"}', { status: 405 });
+    }
+    const headers = new Headers(init.headers);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(String(init.body)) as Record<string, unknown>;
+    } catch {
+      return new Response('{"detail":"JSON decode error"}', { status: 422 });
+    }
+    const fields = ["from", "to", "subject", "raw", "timestamp"];
+    if (
+      headers.get("content-type") !== "application/json" ||
+      fields.some((f) => typeof body[f] !== "string") ||
+      !EMAIL.test(String(body.to))
+    ) {
+      return new Response('{"detail":[{"type":"value_error"}]}', { status: 422 });
+    }
+    if (headers.get("x-api-key") !== key) {
+      return new Response('{"detail":"Invalid API Key"}', { status: 401 });
+    }
+    if (lmtp === "fails") {
+      return new Response('{"detail":"LMTP error: 451"}', { status: 500 });
+    }
+    delivered.push(String(body.raw));
+    return new Response(JSON.stringify({ status: "success", recipient: body.to }), { status: 200 });
+  };
+  return { fetch, delivered };
+}
+
+describe("the Email Worker script, against the mail API's contract", () => {
+  const ENV = { MAIL_API_URL: "https://mail-api.example.com/api/v1/inbound-mail", MAIL_API_KEY: API_KEY };
+  const RAW = "From: alice@sender.example\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello \u00e9\r\n";
+  const NOW = new Date("2026-12-01T08:00:00.000Z");
   let namespace: Record<string, unknown>;
   let worker: WorkerHandler;
   before(() => {
@@ -397,63 +451,79 @@ describe("the Email Worker script", () => {
     assert.equal(typeof worker.email, "function");
   });
 
+  it("posts exactly the request the API validates: JSON from, to, subject, raw, timestamp; the key in X-API-Key", async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const { message, rejects } = fakeMessage(RAW);
+    const api = mailApi(API_KEY);
+    const outcome = await worker.deliver(
+      message,
+      ENV,
+      async (url, init) => {
+        calls.push({ url, init });
+        return api.fetch(url, init);
+      },
+      NOW,
+    );
+    assert.equal(outcome, "delivered");
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].url, "https://mail-api.example.com/api/v1/inbound-mail");
+    assert.equal(calls[0].init.method, "POST");
+    assert.deepEqual(calls[0].init.headers, { "Content-Type": "application/json", "X-API-Key": API_KEY });
+    assert.deepEqual(JSON.parse(String(calls[0].init.body)), {
+      from: "alice@sender.example",
+      to: "bob@example.com",
+      subject: "hi",
+      raw: RAW,
+      timestamp: "2026-12-01T08:00:00.000Z",
+    });
+    // The message the API hands to LMTP is the message, byte for byte once encoded as UTF-8.
+    assert.deepEqual(api.delivered, [RAW]);
+    assert.deepEqual(rejects, []);
+  });
+
+  it("sends an empty subject when the message has none (the API requires the field)", async () => {
+    const { message } = fakeMessage(RAW, null);
+    const api = mailApi(API_KEY);
+    assert.equal(await worker.deliver(message, ENV, api.fetch, NOW), "delivered");
+  });
+
   it("delivers through the global fetch when Email Routing calls the handler", async () => {
     const { message, rejects } = fakeMessage(RAW);
     const realFetch = globalThis.fetch;
-    const urls: string[] = [];
-    globalThis.fetch = (async (url: string) => {
-      urls.push(url);
-      return new Response(null, { status: 204 });
-    }) as typeof fetch;
+    const api = mailApi(API_KEY);
+    globalThis.fetch = ((url: string, init: RequestInit) => api.fetch(url, init)) as typeof fetch;
     try {
       await (worker.email as (m: unknown, e: Record<string, string>) => Promise<void>)(message, ENV);
     } finally {
       globalThis.fetch = realFetch;
     }
-    assert.deepEqual(urls, [ENV.MAIL_API_URL]);
+    assert.equal(api.delivered.length, 1);
     assert.deepEqual(rejects, []);
   });
 
-  it("posts the raw message with the API key and the envelope, and reports delivery", async () => {
-    const calls: { url: string; init: RequestInit }[] = [];
-    const { message, rejects } = fakeMessage(RAW);
-    const outcome = await worker.deliver(message, ENV, async (url, init) => {
-      calls.push({ url, init });
-      return new Response("ok", { status: 202 });
-    });
-    assert.equal(outcome, "delivered");
-    assert.equal(calls.length, 1);
-    assert.equal(calls[0].url, ENV.MAIL_API_URL);
-    assert.equal(calls[0].init.method, "POST");
-    assert.deepEqual(calls[0].init.headers, {
-      Authorization: `Bearer ${API_KEY}`,
-      "Content-Type": "message/rfc822",
-      "X-Envelope-From": "alice@sender.example",
-      "X-Envelope-To": "bob@example.com",
-    });
-    assert.equal(Buffer.from(calls[0].init.body as ArrayBuffer).toString("utf8"), RAW);
-    assert.deepEqual(rejects, []);
+  it("rejects permanently on the API's 401 (a wrong key) and 422 (an invalid request)", async () => {
+    const wrongKey = fakeMessage(RAW);
+    assert.equal(await worker.deliver(wrongKey.message, ENV, mailApi("another-key").fetch, NOW), "rejected");
+    assert.deepEqual(wrongKey.rejects, ['401 {"detail":"Invalid API Key"}']);
+
+    const badRecipient = fakeMessage(RAW);
+    badRecipient.message.to = "not an address";
+    assert.equal(await worker.deliver(badRecipient.message, ENV, mailApi(API_KEY).fetch, NOW), "rejected");
+    assert.deepEqual(badRecipient.rejects, ['422 {"detail":[{"type":"value_error"}]}']);
+    assert.deepEqual(worker.PERMANENT_STATUSES, [401, 422]);
   });
 
-  it("rejects permanently what the API can never deliver (unknown recipient, too large)", async () => {
-    for (const status of [404, 413]) {
-      const { message, rejects } = fakeMessage(RAW);
-      const outcome = await worker.deliver(
-        message,
-        ENV,
-        async () => new Response("no such user", { status }),
-      );
-      assert.equal(outcome, "rejected");
-      assert.deepEqual(rejects, [`${status} no such user`]);
-    }
-    assert.deepEqual(worker.PERMANENT_STATUSES, [400, 404, 413, 422]);
-  });
-
-  it("fails temporarily (throws, nothing rejected) on server errors, a wrong key and an unreachable API", async () => {
-    for (const status of [500, 503, 401, 403, 429]) {
+  it("fails temporarily (throws, nothing rejected) on the API's 5xx and when it is unreachable", async () => {
+    const lmtpDown = fakeMessage(RAW);
+    await assert.rejects(
+      worker.deliver(lmtpDown.message, ENV, mailApi(API_KEY, "fails").fetch, NOW),
+      /mail API answered 500; the sender will retry/,
+    );
+    assert.deepEqual(lmtpDown.rejects, []);
+    for (const status of [502, 503, 504]) {
       const { message, rejects } = fakeMessage(RAW);
       await assert.rejects(
-        worker.deliver(message, ENV, async () => new Response("", { status })),
+        worker.deliver(message, ENV, async () => new Response("", { status }), NOW),
         new RegExp(`mail API answered ${status}`),
       );
       assert.deepEqual(rejects, [], String(status));
@@ -464,6 +534,20 @@ describe("the Email Worker script", () => {
         throw new Error("connect ECONNREFUSED");
       }),
       /mail API unreachable: connect ECONNREFUSED/,
+    );
+    assert.deepEqual(rejects, []);
+  });
+
+  it("retries rather than bounces an answer the API never gives (a wrong path while the route changes)", async () => {
+    const { message, rejects } = fakeMessage(RAW);
+    await assert.rejects(
+      worker.deliver(
+        message,
+        { ...ENV, MAIL_API_URL: "https://mail-api.example.com/inbound" },
+        mailApi(API_KEY).fetch,
+        NOW,
+      ),
+      /mail API answered 404/,
     );
     assert.deepEqual(rejects, []);
   });

@@ -91,6 +91,14 @@ export interface ServiceContainerArgs {
   noNewPrivileges?: boolean;
   /** Seconds to wait for a graceful stop before the container is killed on destroy. */
   stopGraceSeconds?: number;
+  /** Extra `/etc/hosts` entries (Compose's `extra_hosts`), in the given order. */
+  hosts?: HostEntry[];
+}
+
+/** One `/etc/hosts` entry: a name and the address it resolves to. */
+export interface HostEntry {
+  host: string;
+  ip: pulumi.Input<string>;
 }
 
 /** The provider's inputs for one service container. Pure, so tests can read it without mocks. */
@@ -130,6 +138,7 @@ export function serviceContainerInputs(args: ServiceContainerArgs): docker.Conta
     tmpfs: args.tmpfs,
     securityOpts: args.noNewPrivileges === false ? [] : ["no-new-privileges:true"],
     destroyGraceSeconds: args.stopGraceSeconds ?? 30,
+    ...(args.hosts === undefined ? {} : { hosts: args.hosts.map((h) => ({ host: h.host, ip: h.ip })) }),
   };
 }
 

@@ -46,12 +46,18 @@ export interface DatabaseUserSpec {
 
 /**
  * SQL that makes each database and user exist with exactly this password and these grants.
- * Safe to run any number of times, on a fresh or an existing data directory.
+ * Safe to run any number of times, on a fresh or an existing data directory. With
+ * `createDatabases: false` the databases are only granted, never created (a taken-over user's
+ * databases exist already, and a misnamed one must not appear empty).
  */
-export function renderUserSql(spec: DatabaseUserSpec, password: string): string {
+export function renderUserSql(
+  spec: DatabaseUserSpec,
+  password: string,
+  { createDatabases = true }: { createDatabases?: boolean } = {},
+): string {
   const user = `'${identifier(spec.user)}'@'%'`;
   const lines = [
-    ...spec.databases.map(
+    ...(createDatabases ? spec.databases : []).map(
       (db) =>
         `CREATE DATABASE IF NOT EXISTS \`${identifier(db)}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
     ),

@@ -17,7 +17,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { NetworkAttachment, serviceContainer } from "./container";
+import { HostEntry, NetworkAttachment, serviceContainer } from "./container";
 import { CommonFacts, dockerLabels } from "./labels";
 import { NamedVolumeSpec, NetworkSpec, ServiceSettings } from "./schema";
 import { HealthCheckSpec } from "./startup";
@@ -290,6 +290,8 @@ export interface ServiceSpec {
   uploads?: pulumi.Input<docker.types.input.ContainerUpload>[];
   /** Networks the container joins besides the stack's own. */
   alsoJoins?: NetworkAttachment[];
+  /** Extra `/etc/hosts` entries (Compose's `extra_hosts`), e.g. a certificate's name -> Postfix. */
+  hosts?: HostEntry[];
   /** What the container waits for besides the services it needs (e.g. its database user). */
   after?: pulumi.Resource[];
 }
@@ -340,6 +342,7 @@ export function stackServices<S extends string>(
         labels: args.labels({ "org.onprem-infra.service": svc }),
         noNewPrivileges: !(args.privilegeEscalation?.has(svc) ?? false),
         stopGraceSeconds: args.stopGraceSeconds[svc],
+        ...(spec.hosts === undefined ? {} : { hosts: spec.hosts }),
       },
       {
         parent: opts.parent,

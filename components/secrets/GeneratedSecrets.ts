@@ -6,12 +6,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { SAFE_PASSWORD_SPECIALS } from "../common/mariadb";
-import { GeneratedSecretId, SECRET_INVENTORY, siteSecretId, siteSecretSpec, SecretSpec } from "./inventory";
+import {
+  GeneratedSecretId,
+  SECRET_INVENTORY,
+  siteAdminSecretSpec,
+  siteSecretId,
+  siteSecretSpec,
+  SecretSpec,
+} from "./inventory";
 
 export interface GeneratedSecretsArgs {
   /** Rotation stamps (`YYYY-MM-DD`) by secret id, from `onprem-infra:rotations`. */
   rotations: Readonly<Record<string, string>>;
-  /** WordPress site names: each gets its database password. */
+  /** New WordPress site names: each gets its database and administrator passwords. */
   sites: readonly string[];
 }
 
@@ -23,8 +30,10 @@ export function rotationKeepers(spec: SecretSpec, rotatedOn: string): Record<str
 export class GeneratedSecrets extends pulumi.ComponentResource {
   /** The fixed generated secrets, by id (secret Outputs). */
   readonly values: Readonly<Record<GeneratedSecretId, pulumi.Output<string>>>;
-  /** Each WordPress site's database password, by site name (secret Outputs). */
+  /** Each new WordPress site's database password, by site name (secret Outputs). */
   readonly sitePasswords: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Each new WordPress site's administrator password, by site name (secret Outputs). */
+  readonly siteAdminPasswords: Readonly<Record<string, pulumi.Output<string>>>;
 
   constructor(name: string, args: GeneratedSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("onprem:secrets:GeneratedSecrets", name, {}, opts);
@@ -57,10 +66,13 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
     this.values = values;
 
     const sitePasswords: Record<string, pulumi.Output<string>> = {};
+    const siteAdminPasswords: Record<string, pulumi.Output<string>> = {};
     for (const site of args.sites) {
       sitePasswords[site] = generate(siteSecretSpec(site));
+      siteAdminPasswords[site] = generate(siteAdminSecretSpec(site));
     }
     this.sitePasswords = sitePasswords;
+    this.siteAdminPasswords = siteAdminPasswords;
 
     // The values stay outputs of their RandomPasswords only: not copied into the component's state.
     this.registerOutputs({});

@@ -58,7 +58,10 @@ export const DB_PASSWORD_DAYS = 90;
 /** API keys and keys derived for services: 365 days. */
 export const API_KEY_DAYS = 365;
 
-/** The fixed secrets of the estate. Per-site WordPress database passwords are added by `siteSecretSpec`. */
+/**
+ * The fixed secrets of the estate. Each new WordPress site's database and administrator passwords
+ * are added by `siteSecretSpec` and `siteAdminSecretSpec`.
+ */
 export const SECRET_INVENTORY = [
   {
     id: "mailDbRootPassword",
@@ -119,11 +122,21 @@ export const SECRET_INVENTORY = [
   },
   {
     id: "blogDbRootPassword",
-    description: "Blog MariaDB root password",
-    usedBy: ["blog/mariadb"],
-    source: "generated",
+    description:
+      "Blog MariaDB root password (MYSQL_ROOT_PASSWORD of the blog's Compose .env), taken over: the unified-portal logs in to the blog database as root with it",
+    usedBy: ["blog/mariadb", "unified-portal/backend"],
+    source: "external",
     periodDays: DB_PASSWORD_DAYS,
-    length: 32,
+    takenOverPassword: true,
+  },
+  {
+    id: "blogDbWordpressPassword",
+    description:
+      "The shared `wordpress` database user's password (MYSQL_PASSWORD of the blog's Compose .env), taken over: every taken-over site's wp-config.php logs in with it",
+    usedBy: ["blog/mariadb", "blog/wordpress", "blog/sites wp-config.php"],
+    source: "external",
+    periodDays: DB_PASSWORD_DAYS,
+    takenOverPassword: true,
   },
   {
     id: "sendgridApiKey",
@@ -185,9 +198,29 @@ export function siteSecretSpec(site: string): SecretSpec {
   };
 }
 
-/** The full inventory for a site list. */
+/** The generated secret id of one new WordPress site's administrator password. */
+export function siteAdminSecretId(site: string): string {
+  return `siteAdminPassword.${site}`;
+}
+
+/**
+ * The inventory entry of one new WordPress site's administrator password: generated, set by the
+ * install step (`wp core install`, later `wp user update`), rotated with the site's stamp.
+ */
+export function siteAdminSecretSpec(site: string): SecretSpec {
+  return {
+    id: siteAdminSecretId(site),
+    description: `WordPress site ${site}: its administrator's password (read it with pulumi stack output --show-secrets siteAdminPasswords)`,
+    usedBy: ["blog/wordpress (wp core install)"],
+    source: "generated",
+    periodDays: DB_PASSWORD_DAYS,
+    length: 32,
+  };
+}
+
+/** The full inventory for a list of new WordPress sites: each has a database and an administrator password. */
 export function inventoryFor(sites: readonly string[]): SecretSpec[] {
-  return [...SECRET_INVENTORY, ...sites.map(siteSecretSpec)];
+  return [...SECRET_INVENTORY, ...sites.flatMap((site) => [siteSecretSpec(site), siteAdminSecretSpec(site)])];
 }
 
 /** Which external secrets a stack holds, from its own config; `undecided`: those whose condition is itself invalid. */

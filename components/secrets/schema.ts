@@ -7,7 +7,7 @@
  */
 import * as v from "valibot";
 import { isoDate, Problem } from "../common/schema";
-import { EXTERNAL_SECRETS, SECRET_INVENTORY } from "./inventory";
+import { EXTERNAL_SECRETS, SECRET_INVENTORY, siteAdminSecretId, siteSecretId } from "./inventory";
 
 // A secret only some stacks hold (`heldWhen`) has a stamp only there; `rotationProblems` checks which.
 const fixedStamps = Object.fromEntries(
@@ -23,7 +23,7 @@ export type RotationsConfig = v.InferOutput<typeof rotationsSchema>;
 
 /** What the rotation stamps are checked against. */
 export interface RotationContext {
-  /** The sites whose database password is generated (today: every WordPress site of `blog.sites`). */
+  /** The sites whose passwords are generated: the new WordPress sites of `blog.sites` (config.ts, passwordSites). */
   sites: readonly string[];
   /** The external secrets this stack holds (ids), and those whose holding is itself undecided. */
   heldSecrets: readonly string[];
@@ -67,7 +67,7 @@ export function rotationProblems(rotations: RotationsConfig, ctx: RotationContex
         message:
           site === "default"
             ? "is no longer used: each site has its own stamp, the day its password was made"
-            : `names no WordPress site of onprem-infra:blog.sites (${ctx.sites.join(", ")}); remove it or correct the name`,
+            : `names no new WordPress site of onprem-infra:blog.sites (${ctx.sites.join(", ") || "none"}); taken-over sites and other kinds have no generated password: remove it or correct the name`,
       });
     } else if (stamp > ctx.today) {
       problems.push({
@@ -80,19 +80,23 @@ export function rotationProblems(rotations: RotationsConfig, ctx: RotationContex
     if (siteDbPasswords[site] === undefined) {
       problems.push({
         path: at("siteDbPasswords", site),
-        message: `is required: the day site ${site}'s database password was made; for a site added now, today (${ctx.today})`,
+        message: `is required: the day site ${site}'s database and administrator passwords were made; for a site added now, today (${ctx.today})`,
       });
     }
   }
   return problems;
 }
 
-/** Every stamp by inventory id, sites included (`siteDbPassword.<site>`), as validated by `rotationProblems`. */
+/**
+ * Every stamp by inventory id, sites included (`siteDbPassword.<site>` and
+ * `siteAdminPassword.<site>`, both the site's one stamp), as validated by `rotationProblems`.
+ */
 export function rotationStamps(rotations: RotationsConfig, sites: readonly string[]): Record<string, string> {
   const { siteDbPasswords, ...fixed } = rotations;
   const stamps: Record<string, string> = { ...(fixed as Record<string, string>) };
   for (const site of sites) {
-    stamps[`siteDbPassword.${site}`] = siteDbPasswords[site];
+    stamps[siteSecretId(site)] = siteDbPasswords[site];
+    stamps[siteAdminSecretId(site)] = siteDbPasswords[site];
   }
   return stamps;
 }

@@ -1,9 +1,10 @@
 /**
  * One stack's Cloudflare edge: a named, remotely configured tunnel with its ingress rules (every
- * blog hostname -> the blog nginx, webmail -> the mail nginx, the mail API -> mailserver-api,
- * then a 404 catch-all), a proxied CNAME per public hostname, the tunnel token as a secret output
- * for cloudflared, and inbound mail as code: Email Routing for the mail domains -> an Email
- * Worker that posts each message through the tunnel to the mail API with the API key.
+ * blog hostname -> the blog nginx, webmail -> the mail nginx where routed, the mail API ->
+ * mailserver-api, then a 404 catch-all), a proxied CNAME per public hostname, the tunnel token as
+ * a secret output for cloudflared, and inbound mail as code: Email Routing for the mail domains ->
+ * an Email Worker that posts each message through the tunnel to the mail API's
+ * `/api/v1/inbound-mail` with the API key in `X-API-Key`.
  */
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
@@ -32,7 +33,8 @@ export interface TunnelArgs {
   blogHostnames: string[];
   /** The blog nginx as cloudflared reaches it, e.g. `http://blog-nginx:80`. */
   blogOrigin: pulumi.Input<string>;
-  webmailHostname: string;
+  /** Webmail's public hostname, where the stack routes it (the estate does not: webmail is on the tailnet). */
+  webmailHostname?: string;
   /** The mail nginx (MailserverStack.webmailOrigin). */
   webmailOrigin: pulumi.Input<string>;
   mailApiHostname: string;
@@ -42,8 +44,6 @@ export interface TunnelArgs {
   tunnelSecret: pulumi.Input<string>;
   /** The Email Worker's script name, one per stack. */
   workerName: string;
-  /** The mail API path the Worker posts to. Default `/inbound`. */
-  deliveryPath?: string;
   /** Mail domains (zones) whose catch-all rule sends everything to the Worker. */
   catchAllZones?: string[];
   /** Single addresses routed to the Worker by their own rule. */
@@ -77,7 +77,6 @@ export class Tunnel extends pulumi.ComponentResource {
 
     const catchAllZones = args.catchAllZones ?? [];
     const emailAddresses = args.emailAddresses ?? [];
-    const deliveryPath = args.deliveryPath ?? "/inbound";
     const hostnames = tunnelHostnames(args);
     const fail = (message: string): never => {
       throw new pulumi.ResourceError(message, this);
@@ -95,9 +94,6 @@ export class Tunnel extends pulumi.ComponentResource {
       if (zoneFor(address.split("@")[1] ?? "", args.zones) === undefined) {
         fail(`email address ${address} lies in no zone of zones`);
       }
-    }
-    if (!/^\/[A-Za-z0-9/_.-]*$/.test(deliveryPath)) {
-      fail(`deliveryPath ${deliveryPath} must be an absolute URL path like /inbound`);
     }
     if (catchAllZones.length === 0 && emailAddresses.length === 0) {
       fail("inbound mail needs at least one catch-all zone or address");
@@ -173,7 +169,7 @@ export class Tunnel extends pulumi.ComponentResource {
         mainModule: WORKER_MODULE,
         compatibilityDate: WORKER_COMPATIBILITY_DATE,
         bindings: [
-          { name: "MAIL_API_URL", type: "plain_text", text: deliveryUrl(args.mailApiHostname, deliveryPath) },
+          { name: "MAIL_API_URL", type: "plain_text", text: deliveryUrl(args.mailApiHostname) },
           { name: "MAIL_API_KEY", type: "secret_text", text: pulumi.secret(args.mailApiKey) },
         ],
       },

@@ -20,11 +20,15 @@ export interface IngressRule {
   service: string;
 }
 
+/** The mail API's inbound path (services/mailserver/api/app/main.py of the estate). */
+export const INBOUND_MAIL_PATH = "/api/v1/inbound-mail";
+
 export interface IngressArgs {
   /** Every blog hostname (sites' domains and aliases), in order. */
   blogHostnames: readonly string[];
   blogOrigin: string;
-  webmailHostname: string;
+  /** Webmail's public hostname, where the stack routes webmail through the tunnel (none in the estate). */
+  webmailHostname?: string;
   webmailOrigin: string;
   mailApiHostname: string;
   apiOrigin: string;
@@ -34,12 +38,17 @@ export interface IngressArgs {
 export function tunnelHostnames(
   args: Pick<IngressArgs, "blogHostnames" | "webmailHostname" | "mailApiHostname">,
 ): string[] {
-  return [...args.blogHostnames, args.webmailHostname, args.mailApiHostname];
+  return [
+    ...args.blogHostnames,
+    ...(args.webmailHostname === undefined ? [] : [args.webmailHostname]),
+    args.mailApiHostname,
+  ];
 }
 
 /**
- * The ingress list: one rule per blog hostname to the blog nginx, webmail to the mail nginx,
- * the mail API to mailserver-api, then the catch-all 404. Rejects a hostname listed twice.
+ * The ingress list: one rule per blog hostname to the blog nginx, webmail (where routed) to the
+ * mail nginx, the mail API to mailserver-api, then the catch-all 404. Rejects a hostname listed
+ * twice.
  */
 export function ingressRules(args: IngressArgs): IngressRule[] {
   const hosts = tunnelHostnames(args);
@@ -49,7 +58,9 @@ export function ingressRules(args: IngressArgs): IngressRule[] {
   }
   return [
     ...args.blogHostnames.map((hostname) => ({ hostname, service: args.blogOrigin })),
-    { hostname: args.webmailHostname, service: args.webmailOrigin },
+    ...(args.webmailHostname === undefined
+      ? []
+      : [{ hostname: args.webmailHostname, service: args.webmailOrigin }]),
     { hostname: args.mailApiHostname, service: args.apiOrigin },
     { service: CATCH_ALL_SERVICE },
   ];
@@ -97,9 +108,9 @@ export function tunnelSecretBase64(secret: string): string {
   return bytes.toString("base64");
 }
 
-/** The URL the Email Worker posts each message to. */
-export function deliveryUrl(mailApiHostname: string, deliveryPath: string): string {
-  return `https://${mailApiHostname}${deliveryPath}`;
+/** The URL the Email Worker posts each message to: the mail API's inbound path on its public hostname. */
+export function deliveryUrl(mailApiHostname: string): string {
+  return `https://${mailApiHostname}${INBOUND_MAIL_PATH}`;
 }
 
 /** The Email Worker's source (an ES module), as uploaded. */

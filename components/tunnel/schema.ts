@@ -5,7 +5,7 @@
  * whole stack config (shared hostnames, zones, mail domains, staging isolation, subnets).
  */
 import * as v from "valibot";
-import { BlogConfig, siteHostnames } from "../blog/schema";
+import { BlogConfig, hasHosts, siteHostnames } from "../blog/schema";
 import { hostname, ipToInt, Problem } from "../common/schema";
 import { zoneFor } from "./ingress";
 
@@ -34,19 +34,17 @@ export const tunnelConfigSchema = v.strictObject({
     v.record(hostname, cloudflareId),
     v.check((zones) => Object.keys(zones).length > 0, "must list at least one zone"),
   ),
-  /** Webmail's public hostname (the mail stack's nginx). */
-  webmailHostname: hostname,
+  /**
+   * Webmail's public hostname (the mail stack's nginx), if the stack routes webmail through the
+   * tunnel. The estate does not (webmail is reached on the tailnet): production sets none.
+   */
+  webmailHostname: v.optional(hostname),
   /** The mail API's public hostname (mailserver-api), which the Email Worker posts to. */
   mailApiHostname: hostname,
   /** Inbound mail: Email Routing -> the Worker -> the mail API through the tunnel. */
   email: v.strictObject({
     /** The Email Worker's script name: one per stack. */
     workerName: resourceName,
-    /** The mail API path the Worker posts each message to. */
-    deliveryPath: v.optional(
-      v.pipe(v.string(), v.regex(/^\/[A-Za-z0-9/_.-]*$/, "must be an absolute URL path like /inbound")),
-      "/inbound",
-    ),
     /** Mail domains (each a zone of `zones`) whose every address goes to the Worker (zone catch-all). */
     catchAll: v.optional(v.array(hostname), () => []),
     /** Single addresses routed to the Worker by their own rule (for domains without a catch-all). */
@@ -100,15 +98,36 @@ export function edgeProblems(cfg: EdgeConfig): Problem[] {
 
   // Every public hostname, with the key that declares it.
   const hosts: { host: string; path: (string | number)[] }[] = [];
-  blog.sites.forEach((site, i) =>
+  blog.sites.forEach((site, i) => {
+    if (!hasHosts(site)) {
+      return;
+    }
     siteHostnames(site).forEach((host, j) =>
       hosts.push({
         host,
         path: j === 0 ? ["blog", "sites", i, "domain"] : ["blog", "sites", i, "aliases", j - 1],
       }),
-    ),
-  );
-  hosts.push({ host: tunnel.webmailHostname, path: ["tunnel", "webmailHostname"] });
+    );
+  });
+  // A name nginx answers to without a route must not be a name of this account's zones: it would
+  // be public without reaching anything (list it in aliases instead).
+  blog.sites.forEach((site, i) => {
+    if (!hasHosts(site)) {
+      return;
+    }
+    site.localNames.forEach((host, j) => {
+      const zone = zoneFor(host, tunnel.zones);
+      if (zone !== undefined) {
+        issue(
+          ["blog", "sites", i, "localNames", j],
+          `${host} lies in the zone ${zone} of tunnel.zones: list it in aliases so the tunnel routes it`,
+        );
+      }
+    });
+  });
+  if (tunnel.webmailHostname !== undefined) {
+    hosts.push({ host: tunnel.webmailHostname, path: ["tunnel", "webmailHostname"] });
+  }
   hosts.push({ host: tunnel.mailApiHostname, path: ["tunnel", "mailApiHostname"] });
   const keyOf = (path: (string | number)[]) =>
     path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");

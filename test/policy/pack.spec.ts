@@ -68,6 +68,7 @@ describe("policy pack: structure", () => {
       "secret-rotation-overdue",
       "sns-topic-customer-managed-key",
       "tunnel-dns-proxied",
+      "tunnel-dns-routed",
       "tunnel-ingress-catch-all",
       "tunnel-tls-verify",
     ]);

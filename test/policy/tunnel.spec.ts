@@ -3,8 +3,10 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { snsTopicCustomerManagedKey, SNS_TOPIC } from "../../policy/monitoring";
 import {
   CLOUDFLARE,
+  pointsAtTunnel,
   recordNames,
   tunnelDnsProxied,
+  tunnelDnsRouted,
   tunnelIngressCatchAll,
   tunnelTlsVerify,
 } from "../../policy/tunnel";
@@ -117,6 +119,48 @@ describe("policy: tunnel-dns-proxied", () => {
     assert.ok(recordNames("blog.example.com.", "blog.example.com"));
     assert.ok(recordNames("blog", "blog.example.com"));
     assert.ok(!recordNames("blo", "blog.example.com"));
+  });
+});
+
+describe("policy: tunnel-dns-routed", () => {
+  const dns = [record("blog", "blog.example.com", true), record("mail", "mail", true)];
+
+  it("is advisory and accepts records that the ingress routes (full or zone-relative name)", () => {
+    assert.equal(tunnelDnsRouted.enforcementLevel, "advisory");
+    assert.deepEqual(checkStack(tunnelDnsRouted, [tunnelConfig, ...dns]).violations, []);
+  });
+
+  it("reports a tunnel record no ingress rule routes, against the record", () => {
+    const outcome = checkStack(tunnelDnsRouted, [
+      tunnelConfig,
+      ...dns,
+      record("old", "old.example.com", true),
+    ]);
+    assert.deepEqual(outcome.at, [
+      {
+        message:
+          "DNS record old (old.example.com) points at a tunnel, but no ingress rule routes old.example.com",
+        resource: "old",
+      },
+    ]);
+  });
+
+  it("ignores records that point elsewhere", () => {
+    const elsewhere: FakeResource = {
+      type: CLOUDFLARE.dnsRecord,
+      name: "www",
+      props: { name: "www.example.org", type: "CNAME", content: "example.github.io", proxied: true },
+    };
+    assert.deepEqual(checkStack(tunnelDnsRouted, [tunnelConfig, elsewhere]).violations, []);
+    assert.ok(pointsAtTunnel("6ff42ae2.cfargotunnel.com."));
+    assert.ok(!pointsAtTunnel("cfargotunnel.com.example.org"));
+  });
+
+  it("cannot verify a record whose content is unknown during preview, and says so", () => {
+    const unknown = withField(record("old", "old.example.com", true), "props.content", UNKNOWN);
+    const outcome = checkStack(tunnelDnsRouted, [tunnelConfig, unknown]);
+    assert.deepEqual(outcome.violations, []);
+    assert.match(outcome.unknown ?? "", /content can't be known during preview/);
   });
 });
 
