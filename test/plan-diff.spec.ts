@@ -665,7 +665,7 @@ describe("npm run plan -- --against (spawned)", function () {
       update: 1,
       replace: 0,
       delete: 0,
-      unchanged: 81,
+      unchanged: 75,
     });
     assert.deepEqual(
       report.diff.changes.map((c) => [c.op, c.name]),
