@@ -10,7 +10,9 @@
  * Nothing here knows the mail or the blog stack: kinds.ts says which artefact goes to which daemon.
  */
 import { createHash } from "node:crypto";
-import { STACKS, StackName, runStack } from "../harness/stack";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT, STACKS, StackName, runStack } from "../harness/stack";
 import { CapturedResource } from "../harness/engine";
 import { COMMAND, CONTAINER, IMAGE, NETWORK, REMOTE_IMAGE, WORKER } from "../harness/types";
 
@@ -51,6 +53,11 @@ export interface RenderedFile extends Origin {
   content: string;
   /** Set when a script writes the file (a here-document) rather than the provider: that script. */
   writtenBy?: string;
+  /**
+   * Set for a file of an image's build context (shipped in the image, not rendered): the
+   * context directory. Checked where a kind claims it; not every shipped file is a daemon's.
+   */
+  shippedIn?: string;
 }
 
 /** A container's start command or entrypoint. */
@@ -87,7 +94,9 @@ export function nameOf(r: Rendered): string {
   const where = `${r.stack} ${r.resource}`;
   switch (r.shape) {
     case "file":
-      return `${r.path} of ${r.container.name} (${where}${r.writtenBy ? `, written by its script` : ""})`;
+      return r.shippedIn
+        ? `${r.path} (shipped in the image of ${r.container.name}, ${where})`
+        : `${r.path} of ${r.container.name} (${where}${r.writtenBy ? `, written by its script` : ""})`;
     case "argv":
       return `${r.which} of ${r.container.name} (${where})`;
     case "exec":
@@ -145,12 +154,14 @@ export function extract(stack: StackName, resources: CapturedResource[]): Render
   // Image ids (as the mocks derive them) back to the references they were pulled or built as.
   const imageRefs = new Map<string, string>();
   for (const r of resources) {
+    // Containers run an image's id or its repo digest (a local build's id).
+    const ids = [String(r.state.imageId), String(r.state.repoDigest)];
     if (r.type === REMOTE_IMAGE) {
-      imageRefs.set(String(r.state.imageId), String(r.inputs.name));
+      ids.forEach((id) => imageRefs.set(id, String(r.inputs.name)));
     } else if (r.type === IMAGE) {
       const build = (r.inputs.build ?? {}) as { args?: Record<string, string> };
       const base = Object.values(build.args ?? {}).join(",");
-      imageRefs.set(String(r.state.imageId), base === "" ? String(r.inputs.imageName) : base);
+      ids.forEach((id) => imageRefs.set(id, base === "" ? String(r.inputs.imageName) : base));
     }
   }
   // Network names as the containers reference them (the network's name input or its resource).
@@ -224,6 +235,27 @@ export function extract(stack: StackName, resources: CapturedResource[]): Render
     });
   }
   out.push(...out.flatMap((r) => heredocFiles(r, attached.map(infoOf))));
+  // Files shipped in locally built images: their build context, as the container running it sees it.
+  for (const r of resources.filter((x) => x.type === IMAGE)) {
+    const context = String((r.inputs.build as { context?: string } | undefined)?.context ?? "");
+    const runner = attached.find(
+      (a) => a.resource.inputs.image === r.state.imageId || a.resource.inputs.image === r.state.repoDigest,
+    );
+    // A context outside the repository (an estate path on the host) is not here to read.
+    if (context === "" || !runner || !fs.existsSync(path.resolve(ROOT, context))) {
+      continue;
+    }
+    for (const rel of listFiles(path.resolve(ROOT, context))) {
+      out.push({
+        ...origin(r),
+        shape: "file",
+        container: infoOf(runner),
+        path: `${context}/${rel}`,
+        content: fs.readFileSync(path.resolve(ROOT, context, rel), "utf8"),
+        shippedIn: context,
+      });
+    }
+  }
   for (const r of resources.filter((x) => x.type === WORKER)) {
     out.push({
       ...origin(r),
@@ -293,6 +325,13 @@ function heredocFiles(r: Rendered, containers: ContainerInfo[]): RenderedFile[] 
     });
   }
   return files;
+}
+
+/** Every file under `dir`, relative, sorted. */
+function listFiles(dir: string): string[] {
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((rel) => fs.statSync(path.join(dir, rel)).isFile())
+    .sort();
 }
 
 let cached: Promise<Rendered[]> | undefined;

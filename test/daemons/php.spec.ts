@@ -1,0 +1,31 @@
+/**
+ * PHP (Debian's php-cli, the pinned WordPress image's 8.2 series): `php -l` on every PHP file
+ * the program renders (uploads, files its scripts write) or ships in an image it builds.
+ */
+import { STACKS } from "../harness/stack";
+import { Rendered, RenderedFile, allRendered } from "./artefacts";
+import { failure, need, run, tempDir, version, writeUnder } from "./daemon";
+import { checkEach } from "./check";
+
+describe("daemons: php -l on every PHP file rendered or shipped", () => {
+  let all: Rendered[];
+  let php: string;
+  before(async function () {
+    php = need(this, "php", "php-cli");
+    version([php, "-v"]);
+    all = await allRendered();
+  });
+
+  for (const stack of STACKS) {
+    it(`${stack}: php -l finds no syntax error`, async () => {
+      await checkEach(all, "php", stack, (r) => {
+        const f = r as RenderedFile;
+        const file = writeUnder(tempDir("php"), f.path.startsWith("/") ? f.path : `/${f.path}`, f.content);
+        const result = run([php, "-n", "-l", file]);
+        if (result.code !== 0 || !/No syntax errors detected/.test(result.stdout)) {
+          throw failure(`${f.path}: php -l refuses it`, result);
+        }
+      });
+    });
+  }
+});
