@@ -298,7 +298,9 @@ function heredocFiles(r: Rendered, containers: ContainerInfo[]): RenderedFile[] 
     return [];
   }
   const vars = new Map<string, string>();
-  for (const m of script.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(?:'([^']*)'|"([^"$`]*)"|([^\s;'"$`]*))\s*$/gm)) {
+  for (const m of script.matchAll(
+    /^([A-Za-z_][A-Za-z0-9_]*)=(?:'([^']*)'|"([^"$`]*)"|([^\s;'"$`]*))\s*$/gm,
+  )) {
     vars.set(m[1], m[2] ?? m[3] ?? m[4] ?? "");
   }
   const expand = (word: string) =>
@@ -312,7 +314,9 @@ function heredocFiles(r: Rendered, containers: ContainerInfo[]): RenderedFile[] 
     return [];
   }
   const files: RenderedFile[] = [];
-  for (const m of script.matchAll(/\bcat >\s*(\S+)\s*<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2\n([\s\S]*?)^\3$/gm)) {
+  for (const m of script.matchAll(
+    /\bcat >\s*(\S+)\s*<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2\n([\s\S]*?)^\3$/gm,
+  )) {
     files.push({
       stack: r.stack,
       component: r.component,

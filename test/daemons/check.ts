@@ -39,6 +39,8 @@ export async function checkEach(
     }
   }
   if (failures.length > 0) {
-    throw new Error(`${failures.length} of ${mine.length} ${kind} artefact(s) of ${stack} fail:\n\n${failures.join("\n\n")}`);
+    throw new Error(
+      `${failures.length} of ${mine.length} ${kind} artefact(s) of ${stack} fail:\n\n${failures.join("\n\n")}`,
+    );
   }
 }

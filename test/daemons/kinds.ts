@@ -130,7 +130,15 @@ export const ONLY_IN: Readonly<Record<string, Partial<Record<Kind, readonly Stac
  * the artefact: the check still runs and must still fail as described; once the render changes
  * (the fix lands), the hash no longer matches and the check holds the new render for real.
  */
-export const KNOWN_RENDER_BUGS: readonly { kind: Kind; hash: string; reason: string }[] = [];
+export const KNOWN_RENDER_BUGS: readonly { kind: Kind; hash: string; reason: string }[] = [
+  {
+    // components/tunnel/worker/inbound-mail.mjs as of this branch (the blog/Worker work rewrites it).
+    kind: "email-worker",
+    hash: "71df5f0b0a765ab5",
+    reason:
+      "the Email Worker posts the raw message (message/rfc822, Authorization: Bearer) to deliveryPath /inbound; the mail API takes JSON {from, to, subject, raw, timestamp} with X-API-Key at /api/v1/inbound-mail",
+  },
+];
 
 /** The known bug recorded for this artefact, if any. */
 export function knownBug(r: Rendered, kind: Kind): { reason: string } | undefined {

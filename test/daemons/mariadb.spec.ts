@@ -261,10 +261,20 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
           }
           assert.ok(rotatedCount > 0, `${target}: rotating changed no password`);
           const socketRoot = run(
-            asRoot(["mariadb", "--no-defaults", `--socket=${server.socket}`, "--user=root", "-e", "SELECT 1"]),
+            asRoot([
+              "mariadb",
+              "--no-defaults",
+              `--socket=${server.socket}`,
+              "--user=root",
+              "-e",
+              "SELECT 1",
+            ]),
           );
           if (socketRoot.code !== 0) {
-            throw failure(`${target}: root no longer logs in over the unix socket without a password`, socketRoot);
+            throw failure(
+              `${target}: root no longer logs in over the unix socket without a password`,
+              socketRoot,
+            );
           }
           say(`  root: logs in over the unix socket without a password`);
         } finally {

@@ -101,7 +101,9 @@ describe("daemons: nginx -t on every rendered server block", () => {
             content = content
               .replace(/^\s*user\s+[^;]+;/m, "# user: Debian has no such user (removed for nginx -t)")
               .replace(/^\s*pid\s+[^;]+;/m, `pid ${dir}/nginx.pid;`);
-            say(`  ${f.path}: \`user\` removed (Debian's nginx runs as www-data; the image's user does not exist here)`);
+            say(
+              `  ${f.path}: \`user\` removed (Debian's nginx runs as www-data; the image's user does not exist here)`,
+            );
           }
           for (const d of NEWER_DIRECTIVES) {
             if (older(local, semver(d.since)) && !older(pinned, semver(d.since)) && d.line.test(content)) {
@@ -118,14 +120,30 @@ describe("daemons: nginx -t on every rendered server block", () => {
           : writeUnder(dir, "/etc/nginx/nginx.conf", imageMain(dir));
         say(`  upstream names resolvable: ${container.reachableNames.join(" ")}`);
         const result = run(
-          withHosts(dir, container.reachableNames, [nginx, "-t", "-q", "-p", dir, "-c", main, "-e", "stderr"]),
+          withHosts(dir, container.reachableNames, [
+            nginx,
+            "-t",
+            "-q",
+            "-p",
+            dir,
+            "-c",
+            main,
+            "-e",
+            "stderr",
+          ]),
         );
         if (result.code !== 0) {
           let said = `${result.stderr}\n${result.stdout}`;
           for (const [tmp, original] of written) {
             said = said.split(tmp).join(`${original} (rendered)`);
           }
-          failures.push(failure(`${name} (${stack}), files ${mine.map((f) => f.path).join(", ")}: nginx -t fails`, { ...result, stderr: said, stdout: "" }).message);
+          failures.push(
+            failure(`${name} (${stack}), files ${mine.map((f) => f.path).join(", ")}: nginx -t fails`, {
+              ...result,
+              stderr: said,
+              stdout: "",
+            }).message,
+          );
         }
       }
       if (failures.length > 0) {

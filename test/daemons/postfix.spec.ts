@@ -85,7 +85,9 @@ describe("daemons: Postfix reads every rendered configuration", () => {
           (o) => o.stack === f.stack && o.container.name === f.container.name && o.path.endsWith("/main.cf"),
         );
         assert.ok(main, `${f.path}: no main.cf in ${f.container.name}`);
-        const ref = new RegExp(`(\\$?[A-Za-z_]+):${f.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).exec(main.content);
+        const ref = new RegExp(`(\\$?[A-Za-z_]+):${f.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).exec(
+          main.content,
+        );
         assert.ok(ref, `${f.path} is not used by ${main.path}`);
         const { dir, files } = configDir(main, all);
         const type = ref[1].startsWith("$")

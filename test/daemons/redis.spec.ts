@@ -43,7 +43,9 @@ describe("daemons: Redis starts with the rendered flags", () => {
         try {
           await waitFor(`redis-server (${daemon.line})`, () => {
             if (daemon.child.exitCode !== null) {
-              throw new Error(`redis-server refuses the rendered flags ${flags.join(" ")}:\n${daemon.output()}`);
+              throw new Error(
+                `redis-server refuses the rendered flags ${flags.join(" ")}:\n${daemon.output()}`,
+              );
             }
             return run([cli, "-p", String(port), "ping"], { quiet: true }).stdout.trim() === "PONG";
           });
@@ -59,7 +61,11 @@ describe("daemons: Redis starts with the rendered flags", () => {
             if (got.code !== 0 || value === undefined) {
               throw failure(`CONFIG GET ${name}`, got);
             }
-            assert.equal(value, redisBytes(given), `${name}: redis holds ${value}, the command says ${given}`);
+            assert.equal(
+              value,
+              redisBytes(given),
+              `${name}: redis holds ${value}, the command says ${given}`,
+            );
             say(`  ${name} = ${value}`);
           }
         } finally {

@@ -12,7 +12,9 @@ describe("daemons: sh parses every rendered script", () => {
   let sh: string;
   before(async function () {
     sh = need(this, "dash", "dash");
-    say(`version: dash (Debian ${run(["dpkg-query", "-W", "-f=${Version}", "dash"], { quiet: true }).stdout})`);
+    say(
+      `version: dash (Debian ${run(["dpkg-query", "-W", "-f=${Version}", "dash"], { quiet: true }).stdout})`,
+    );
     all = await allRendered();
   });
 
