@@ -7,6 +7,7 @@
  * found"). Where Debian's nginx is older than the pinned image, the directives it does not know
  * yet are named and removed, and the rest is tested.
  */
+import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { STACKS } from "../harness/stack";
@@ -68,6 +69,24 @@ describe("daemons: nginx -t on every rendered server block", () => {
     all = await allRendered();
   });
 
+  it("refuses a server block whose upstream the container cannot reach (the check itself)", () => {
+    const file = (ofKind(all, "nginx-conf") as RenderedFile[]).find((f) =>
+      /proxy_pass|fastcgi_pass/.test(f.content),
+    );
+    assert.ok(file);
+    const broken = {
+      ...file,
+      content: file.content.replace(
+        /(proxy_pass|fastcgi_pass)\s+(http:\/\/)?[A-Za-z0-9_.-]+/,
+        "$1 $2not-on-its-network",
+      ),
+    };
+    assert.throws(
+      () => checkNginx(nginx, local, [broken]),
+      /host not found in upstream "not-on-its-network"/,
+    );
+  });
+
   for (const stack of STACKS) {
     it(`${stack}: nginx -t accepts each nginx container's files, its upstreams resolving on its networks`, () => {
       const files = (ofKind(all, "nginx-conf") as RenderedFile[]).filter((f) => f.stack === stack);
@@ -75,75 +94,10 @@ describe("daemons: nginx -t on every rendered server block", () => {
       const failures: string[] = [];
       for (const name of containers) {
         const mine = files.filter((f) => f.container.name === name);
-        const container = mine[0].container;
-        say(`- ${name} (${container.image}): ${mine.map((f) => f.path).join(", ")}`);
-        const dir = tempDir("nginx");
-        const pair = selfSignedPair(dir);
-        fs.mkdirSync(path.join(dir, "tmp"));
-        for (const stock of fs.readdirSync("/etc/nginx")) {
-          const from = path.join("/etc/nginx", stock);
-          const rendered = mine.some((f) => f.path === `/etc/nginx/${stock}`);
-          if (fs.statSync(from).isFile() && !rendered && stock !== "nginx.conf") {
-            writeUnder(dir, `/etc/nginx/${stock}`, fs.readFileSync(from, "utf8"));
-          }
-        }
-        const pinned = semver(container.image);
-        const written = new Map<string, string>();
-        for (const f of mine) {
-          let content = f.content
-            .replace(/^(\s*ssl_certificate)\s+\S+;/gm, `$1 ${pair.cert};`)
-            .replace(/^(\s*ssl_certificate_key)\s+\S+;/gm, `$1 ${pair.key};`)
-            .split("/etc/nginx/")
-            .join(`${dir}/etc/nginx/`)
-            .split("/var/log/nginx/")
-            .join(`${dir}/tmp/`);
-          if (f.path === "/etc/nginx/nginx.conf") {
-            content = content
-              .replace(/^\s*user\s+[^;]+;/m, "# user: Debian has no such user (removed for nginx -t)")
-              .replace(/^\s*pid\s+[^;]+;/m, `pid ${dir}/nginx.pid;`);
-            say(
-              `  ${f.path}: \`user\` removed (Debian's nginx runs as www-data; the image's user does not exist here)`,
-            );
-          }
-          for (const d of NEWER_DIRECTIVES) {
-            if (older(local, semver(d.since)) && !older(pinned, semver(d.since)) && d.line.test(content)) {
-              content = content.replace(d.line, "");
-              say(
-                `  ${f.path}: \`${d.directive}\` (nginx ${d.since}, the pinned ${container.image} has it) removed: Debian's nginx ${local.join(".")} does not know it; the rest is tested`,
-              );
-            }
-          }
-          written.set(writeUnder(dir, f.path, content), f.path);
-        }
-        const main = mine.some((f) => f.path === "/etc/nginx/nginx.conf")
-          ? `${dir}/etc/nginx/nginx.conf`
-          : writeUnder(dir, "/etc/nginx/nginx.conf", imageMain(dir));
-        say(`  upstream names resolvable: ${container.reachableNames.join(" ")}`);
-        const result = run(
-          withHosts(dir, container.reachableNames, [
-            nginx,
-            "-t",
-            "-q",
-            "-p",
-            dir,
-            "-c",
-            main,
-            "-e",
-            "stderr",
-          ]),
-        );
-        if (result.code !== 0) {
-          let said = `${result.stderr}\n${result.stdout}`;
-          for (const [tmp, original] of written) {
-            said = said.split(tmp).join(`${original} (rendered)`);
-          }
-          failures.push(
-            failure(`${name} (${stack}), files ${mine.map((f) => f.path).join(", ")}: nginx -t fails`, {
-              ...result,
-              stderr: said,
-              stdout: "",
-            }).message,
-          );
+        try {
+          checkNginx(nginx, local, mine);
+        } catch (e) {
+          failures.push(e instanceof Error ? e.message : String(e));
         }
       }
       if (failures.length > 0) {
@@ -152,3 +106,70 @@ describe("daemons: nginx -t on every rendered server block", () => {
     });
   }
 });
+
+/** nginx -t on one container's rendered files, as its image loads them; throws what nginx says. */
+export function checkNginx(nginx: string, local: number[], mine: RenderedFile[]): void {
+  const name = mine[0].container.name;
+  const container = mine[0].container;
+  say(`- ${name} (${container.image}): ${mine.map((f) => f.path).join(", ")}`);
+  const dir = tempDir("nginx");
+  const pair = selfSignedPair(dir);
+  fs.mkdirSync(path.join(dir, "tmp"));
+  for (const stock of fs.readdirSync("/etc/nginx")) {
+    const from = path.join("/etc/nginx", stock);
+    const rendered = mine.some((f) => f.path === `/etc/nginx/${stock}`);
+    if (fs.statSync(from).isFile() && !rendered && stock !== "nginx.conf") {
+      writeUnder(dir, `/etc/nginx/${stock}`, fs.readFileSync(from, "utf8"));
+    }
+  }
+  const pinned = semver(container.image);
+  const written = new Map<string, string>();
+  for (const f of mine) {
+    let content = f.content
+      .replace(/^(\s*ssl_certificate)\s+\S+;/gm, `$1 ${pair.cert};`)
+      .replace(/^(\s*ssl_certificate_key)\s+\S+;/gm, `$1 ${pair.key};`)
+      .split("/etc/nginx/")
+      .join(`${dir}/etc/nginx/`)
+      .split("/var/log/nginx/")
+      .join(`${dir}/tmp/`);
+    if (f.path === "/etc/nginx/nginx.conf") {
+      content = content
+        .replace(/^\s*user\s+[^;]+;/m, "# user: Debian has no such user (removed for nginx -t)")
+        .replace(/^\s*pid\s+[^;]+;/m, `pid ${dir}/nginx.pid;`);
+      say(
+        `  ${f.path}: \`user\` removed (Debian's nginx runs as www-data; the image's user does not exist here)`,
+      );
+    }
+    for (const d of NEWER_DIRECTIVES) {
+      if (
+        older(local, semver(d.since)) &&
+        !older(pinned, semver(d.since)) &&
+        new RegExp(d.line.source, "m").test(content)
+      ) {
+        content = content.replace(d.line, "");
+        say(
+          `  ${f.path}: \`${d.directive}\` (nginx ${d.since}, the pinned ${container.image} has it) removed: Debian's nginx ${local.join(".")} does not know it; the rest is tested`,
+        );
+      }
+    }
+    written.set(writeUnder(dir, f.path, content), f.path);
+  }
+  const main = mine.some((f) => f.path === "/etc/nginx/nginx.conf")
+    ? `${dir}/etc/nginx/nginx.conf`
+    : writeUnder(dir, "/etc/nginx/nginx.conf", imageMain(dir));
+  say(`  upstream names resolvable: ${container.reachableNames.join(" ")}`);
+  const result = run(
+    withHosts(dir, container.reachableNames, [nginx, "-t", "-q", "-p", dir, "-c", main, "-e", "stderr"]),
+  );
+  if (result.code !== 0) {
+    let said = `${result.stderr}\n${result.stdout}`;
+    for (const [tmp, original] of written) {
+      said = said.split(tmp).join(`${original} (rendered)`);
+    }
+    throw failure(`${name} (${mine[0].stack}), files ${mine.map((f) => f.path).join(", ")}: nginx -t fails`, {
+      ...result,
+      stderr: said,
+      stdout: "",
+    });
+  }
+}

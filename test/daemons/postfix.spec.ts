@@ -9,7 +9,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { STACKS } from "../harness/stack";
 import { Rendered, RenderedFile, allRendered } from "./artefacts";
-import { asRoot, failure, need, run, say, selfSignedPair, tempDir, version, writeUnder } from "./daemon";
+import {
+  asRoot,
+  failure,
+  need,
+  run,
+  say,
+  selfSignedPair,
+  tempDir,
+  version,
+  which,
+  writeUnder,
+} from "./daemon";
 import { checkEach } from "./check";
 import { ofKind } from "./kinds";
 
@@ -47,35 +58,32 @@ function configDir(f: RenderedFile, all: Rendered[]): { dir: string; files: Map<
 describe("daemons: Postfix reads every rendered configuration", () => {
   let all: Rendered[];
   let postconf: string;
-  let postfix: string;
   let postmap: string;
   before(async function () {
     postconf = need(this, "postconf", "postfix");
-    postfix = need(this, "postfix", "postfix");
+    need(this, "postfix", "postfix");
     postmap = need(this, "postmap", "postfix");
     version([postconf, "-h", "mail_version"]);
     all = await allRendered();
   });
 
+  it("refuses a main.cf with an unknown parameter (the check itself)", () => {
+    const main = (ofKind(all, "postfix-conf") as RenderedFile[]).find((f) => f.path.endsWith("/main.cf"));
+    assert.ok(main);
+    const broken = { ...main, content: `${main.content}bogus_parameter_of_the_suite = yes\n` };
+    assert.throws(
+      () =>
+        checkMain(
+          broken,
+          all.map((r) => (r === main ? broken : r)),
+        ),
+      /postconf refuses it[\s\S]*unused parameter: bogus_parameter_of_the_suite/,
+    );
+  });
+
   for (const stack of STACKS) {
     it(`${stack}: postconf -c knows every parameter and postfix check passes`, async () => {
-      await checkEach(all, "postfix-conf", stack, (r) => {
-        const f = r as RenderedFile;
-        const { dir } = configDir(f, all);
-        for (const argv of [
-          [postconf, "-c", dir, "-n"],
-          [postconf, "-c", dir, "-M"],
-        ]) {
-          const result = run(argv);
-          if (result.code !== 0 || /warning|fatal|error/i.test(result.stderr)) {
-            throw failure(`${f.path}: postconf refuses it`, result);
-          }
-        }
-        const check = run(asRoot([postfix, "-c", dir, "check"]));
-        if (check.code !== 0) {
-          throw failure(`${f.path}: postfix check fails`, check);
-        }
-      });
+      await checkEach(all, "postfix-conf", stack, (r) => checkMain(r as RenderedFile, all));
     });
 
     it(`${stack}: postmap builds every rendered lookup table and finds each key`, async () => {
@@ -108,3 +116,23 @@ describe("daemons: Postfix reads every rendered configuration", () => {
     });
   }
 });
+
+/** postconf -c (no warning) and postfix check on one main.cf, in a config directory of its own. */
+function checkMain(f: RenderedFile, all: Rendered[]): void {
+  const postconf = which("postconf") ?? "postconf";
+  const postfix = which("postfix") ?? "postfix";
+  const { dir } = configDir(f, all);
+  for (const argv of [
+    [postconf, "-c", dir, "-n"],
+    [postconf, "-c", dir, "-M"],
+  ]) {
+    const result = run(argv);
+    if (result.code !== 0 || /warning|fatal|error/i.test(result.stderr)) {
+      throw failure(`${f.path}: postconf refuses it`, result);
+    }
+  }
+  const check = run(asRoot([postfix, "-c", dir, "check"]));
+  if (check.code !== 0) {
+    throw failure(`${f.path}: postfix check fails`, check);
+  }
+}
