@@ -32,46 +32,49 @@ describe("daemons: Redis starts with the rendered flags", () => {
     all = await allRendered();
   });
 
+  it("refuses flags Redis does not take (the check itself)", async () => {
+    await assert.rejects(
+      checkRedis(server, cli, ["redis-server", "--maxmemory-policy", "not-a-policy-of-the-suite"]),
+      /redis-server refuses the rendered flags[\s\S]*maxmemory-policy/,
+    );
+  });
+
   for (const stack of STACKS) {
     it(`${stack}: each Redis command starts, answers PING and holds its settings`, async () => {
-      await checkEach(all, "redis-flags", stack, async (r) => {
-        const argv = (r as RenderedArgv).argv;
-        const flags = argv[0] === "redis-server" ? argv.slice(1) : argv;
-        const port = await freePort();
-        const dir = tempDir("redis");
-        const daemon = start([server, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...flags]);
-        try {
-          await waitFor(`redis-server (${daemon.line})`, () => {
-            if (daemon.child.exitCode !== null) {
-              throw new Error(
-                `redis-server refuses the rendered flags ${flags.join(" ")}:\n${daemon.output()}`,
-              );
-            }
-            return run([cli, "-p", String(port), "ping"], { quiet: true }).stdout.trim() === "PONG";
-          });
-          say(`  PONG on port ${port}`);
-          for (let i = 0; i < flags.length; i++) {
-            if (!flags[i].startsWith("--")) {
-              continue;
-            }
-            const name = flags[i].slice(2);
-            const given = flags[i + 1];
-            const got = run([cli, "-p", String(port), "config", "get", name], { quiet: true });
-            const value = got.stdout.split("\n")[1]?.trim();
-            if (got.code !== 0 || value === undefined) {
-              throw failure(`CONFIG GET ${name}`, got);
-            }
-            assert.equal(
-              value,
-              redisBytes(given),
-              `${name}: redis holds ${value}, the command says ${given}`,
-            );
-            say(`  ${name} = ${value}`);
-          }
-        } finally {
-          await stop(daemon.child);
-        }
-      });
+      await checkEach(all, "redis-flags", stack, (r) => checkRedis(server, cli, (r as RenderedArgv).argv));
     });
   }
 });
+
+/** Starts redis-server with one rendered command on a free port; PING and every setting must hold. */
+async function checkRedis(server: string, cli: string, argv: string[]): Promise<void> {
+  const flags = argv[0] === "redis-server" ? argv.slice(1) : argv;
+  const port = await freePort();
+  const dir = tempDir("redis");
+  const daemon = start([server, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...flags]);
+  try {
+    await waitFor(`redis-server (${daemon.line})`, () => {
+      if (daemon.child.exitCode !== null) {
+        throw new Error(`redis-server refuses the rendered flags ${flags.join(" ")}:\n${daemon.output()}`);
+      }
+      return run([cli, "-p", String(port), "ping"], { quiet: true }).stdout.trim() === "PONG";
+    });
+    say(`  PONG on port ${port}`);
+    for (let i = 0; i < flags.length; i++) {
+      if (!flags[i].startsWith("--")) {
+        continue;
+      }
+      const name = flags[i].slice(2);
+      const given = flags[i + 1];
+      const got = run([cli, "-p", String(port), "config", "get", name], { quiet: true });
+      const value = got.stdout.split("\n")[1]?.trim();
+      if (got.code !== 0 || value === undefined) {
+        throw failure(`CONFIG GET ${name}`, got);
+      }
+      assert.equal(value, redisBytes(given), `${name}: redis holds ${value}, the command says ${given}`);
+      say(`  ${name} = ${value}`);
+    }
+  } finally {
+    await stop(daemon.child);
+  }
+}
