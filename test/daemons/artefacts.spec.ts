@@ -3,9 +3,11 @@
  * listed as unchecked with its reason), and each component renders the kinds kinds.ts expects.
  */
 import * as assert from "node:assert/strict";
-import { STACKS } from "../harness/stack";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT, STACKS } from "../harness/stack";
 import { Rendered, allRendered, nameOf } from "./artefacts";
-import { say } from "./daemon";
+import { debianPackages, need, say, which } from "./daemon";
 import { EXPECTED_KINDS, KINDS, Kind, ONLY_IN, UNCHECKED, kindsOf } from "./kinds";
 
 describe("daemons: what the program renders", () => {
@@ -52,6 +54,59 @@ describe("daemons: what the program renders", () => {
       }
     });
   }
+
+  it("fails on a missing daemon under CI=true, and skips it elsewhere with the install command", () => {
+    const saved = process.env.CI;
+    const skipped: string[] = [];
+    const ctx = {
+      skip: (): never => {
+        skipped.push("skip");
+        throw new Error("skipped");
+      },
+    };
+    try {
+      process.env.CI = "true";
+      assert.throws(
+        () => need(ctx, "no-such-daemon-of-the-suite", "no-such-package"),
+        /no-such-daemon-of-the-suite is not installed: sudo apt-get install no-such-package/,
+      );
+      assert.deepEqual(skipped, []);
+      delete process.env.CI;
+      assert.throws(() => need(ctx, "no-such-daemon-of-the-suite", "no-such-package"), /skipped/);
+      assert.deepEqual(skipped, ["skip"]);
+      assert.equal(need(ctx, "sh", "dash"), which("sh"));
+    } finally {
+      if (saved === undefined) {
+        delete process.env.CI;
+      } else {
+        process.env.CI = saved;
+      }
+    }
+  });
+
+  it("installs in CI exactly the packages of debian-packages.txt", () => {
+    const run = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+    assert.match(
+      run,
+      /apt-get install -y -qq --no-install-recommends \\\n\s+\$\(sed 's\/#\.\*\/\/' test\/daemons\/debian-packages\.txt\)/,
+    );
+    assert.match(run, /exit 101/);
+    assert.match(run, /npm run test:daemons/);
+    const packages = debianPackages();
+    assert.equal(new Set(packages).size, packages.length, "a package is listed twice");
+    for (const needed of [
+      "mariadb-server",
+      "dovecot-core",
+      "postfix",
+      "nginx",
+      "php-cli",
+      "redis-server",
+      "rspamd",
+      "clamav-daemon",
+    ]) {
+      assert.ok(packages.includes(needed), `${needed} is missing from test/daemons/debian-packages.txt`);
+    }
+  });
 
   it("knows a daemon for every kind", () => {
     assert.deepEqual(

@@ -21,8 +21,10 @@ export function debianPackages(): string[] {
     .filter((line) => line !== "");
 }
 
-/** Whether the suite runs in CI, where a missing daemon fails instead of skipping. */
-export const IN_CI = process.env.CI === "true";
+/** Whether the suite runs in CI (`CI=true`), where a missing daemon fails instead of skipping. */
+export function inCi(): boolean {
+  return process.env.CI === "true";
+}
 
 const SBIN = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin"];
 
@@ -45,13 +47,13 @@ export function which(binary: string): string | undefined {
  * The daemon's executable. Missing: fails under CI=true (the suite must not pass without its
  * daemons), otherwise skips the test with the command that installs it.
  */
-export function need(ctx: Mocha.Context, binary: string, debianPackage: string): string {
+export function need(ctx: Pick<Mocha.Context, "skip">, binary: string, debianPackage: string): string {
   const found = which(binary);
   if (found) {
     return found;
   }
   const message = `${binary} is not installed: sudo apt-get install ${debianPackage} (or every package: sudo apt-get install $(grep -v '^#' test/daemons/debian-packages.txt))`;
-  if (IN_CI) {
+  if (inCi()) {
     throw new Error(message);
   }
   console.log(`      SKIPPED: ${message}`);

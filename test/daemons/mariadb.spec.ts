@@ -171,6 +171,19 @@ async function startServer(flags: string[]): Promise<Server> {
   return new Server(dir, port, () => stop(server.child));
 }
 
+/** Every SQL of one server through the client as the program runs it, all of it twice. */
+function applyTwice(server: Server, mine: RenderedExec[]): void {
+  for (const round of [1, 2]) {
+    for (const r of mine) {
+      say(`  round ${round}: ${nameOf(r)}`);
+      const result = server.asProgram(r.stdin, r.create);
+      if (result.code !== 0) {
+        throw failure(`${nameOf(r)}: the SQL fails (round ${round} of 2)`, result, r.stdin);
+      }
+    }
+  }
+}
+
 describe("daemons: MariaDB runs every SQL the program renders", () => {
   let all: Rendered[];
   before(async function () {
@@ -183,6 +196,17 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
     }
     version(["mariadbd", "--version"]);
     all = await allRendered();
+  });
+
+  it("refuses SQL that cannot run twice (the check itself)", async () => {
+    const sql = ofKind(all, "mariadb-sql")[0] as RenderedExec;
+    const once = { ...sql, stdin: "CREATE USER 'suite_once'@'%' IDENTIFIED BY 'suite-password';\n" };
+    const server = await startServer([]);
+    try {
+      assert.throws(() => applyTwice(server, [once]), /round 2 of 2[\s\S]*ERROR 1396/);
+    } finally {
+      await server.stop();
+    }
   });
 
   for (const stack of STACKS) {
@@ -203,15 +227,7 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
         say(`server ${target}${flags.length ? ` with the rendered flags ${flags.join(" ")}` : ""}`);
         const server = await startServer(flags);
         try {
-          for (const round of [1, 2]) {
-            for (const r of mine) {
-              say(`  round ${round}: ${nameOf(r)}`);
-              const result = server.asProgram(r.stdin, r.create);
-              if (result.code !== 0) {
-                throw failure(`${nameOf(r)}: the SQL fails (round ${round} of 2)`, result, r.stdin);
-              }
-            }
-          }
+          applyTwice(server, mine);
           const before = mine.flatMap((r) => usersOf(r.stdin));
           assert.ok(before.length > 0, `${target}: the SQL sets no password`);
           for (const u of before.filter((x) => x.host === "%")) {
