@@ -101,14 +101,14 @@ export function run(
   };
 }
 
-/** Prints and returns the daemon's version, the first line `argv` prints. */
-export function version(argv: string[]): string {
+/** Prints and returns the daemon's version, the first line `argv` prints (after `label`, if given). */
+export function version(argv: string[], label = ""): string {
   const r = run(argv, { quiet: true });
   const text = `${r.stdout}\n${r.stderr}`
     .split("\n")
     .map((l) => l.trim())
     .find((l) => l !== "");
-  const v = text ?? "(no version printed)";
+  const v = `${label}${text ?? "(no version printed)"}`;
   say(`version: ${v}`);
   return v;
 }

@@ -19,7 +19,7 @@ describe("daemons: Dovecot reads every rendered configuration", () => {
   let doveconf: string;
   before(async function () {
     doveconf = need(this, "doveconf", "dovecot-core");
-    version([need(this, "dovecot", "dovecot-core"), "--version"]);
+    version([need(this, "dovecot", "dovecot-core"), "--version"], "Dovecot ");
     all = await allRendered();
   });
 

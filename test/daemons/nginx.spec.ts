@@ -87,6 +87,36 @@ describe("daemons: nginx -t on every rendered server block", () => {
     );
   });
 
+  it("takes a rendered nginx.conf as the main file, without the image's `user nginx;` (the check itself)", () => {
+    const file = (ofKind(all, "nginx-conf") as RenderedFile[])[0];
+    const main = {
+      ...file,
+      path: "/etc/nginx/nginx.conf",
+      content: `user nginx;
+worker_processes auto;
+error_log /var/log/nginx/error.log notice;
+pid /var/run/nginx.pid;
+events {
+    worker_connections 1024;
+}
+http {
+    include /etc/nginx/mime.types;
+    access_log /var/log/nginx/access.log;
+    include /etc/nginx/conf.d/*.conf;
+}
+`,
+    };
+    checkNginx(nginx, local, [main, file]);
+    assert.throws(
+      () =>
+        checkNginx(nginx, local, [
+          { ...main, content: main.content.replace("events {", "events {\n    bogus_of_the_suite on;") },
+          file,
+        ]),
+      /unknown directive "bogus_of_the_suite"/,
+    );
+  });
+
   for (const stack of STACKS) {
     it(`${stack}: nginx -t accepts each nginx container's files, its upstreams resolving on its networks`, () => {
       const files = (ofKind(all, "nginx-conf") as RenderedFile[]).filter((f) => f.stack === stack);

@@ -63,7 +63,7 @@ describe("daemons: Postfix reads every rendered configuration", () => {
     postconf = need(this, "postconf", "postfix");
     need(this, "postfix", "postfix");
     postmap = need(this, "postmap", "postfix");
-    version([postconf, "-h", "mail_version"]);
+    version([postconf, "-h", "mail_version"], "Postfix ");
     all = await allRendered();
   });
 
