@@ -2,13 +2,31 @@
  * Dovecot (Debian's dovecot-core 2.3 with the imapd, pop3d, lmtpd, mysql and sieve plugins):
  * `doveconf -n` on each complete rendered configuration, its certificate paths pointing at a
  * throwaway self-signed pair and its companion files (e.g. the SQL passdb's) written beside it;
- * every companion file must be referenced by the configuration.
+ * every companion file must be referenced by the configuration. Then Dovecot itself starts with
+ * it (every path it names moved under a temporary directory, its listeners on free ports), the
+ * container's health check (`doveadm service status imap`) must answer, and its log must hold no
+ * error.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { STACKS } from "../harness/stack";
 import { Rendered, RenderedFile, allRendered } from "./artefacts";
-import { failure, need, run, say, selfSignedPair, tempDir, version, writeUnder } from "./daemon";
+import {
+  asRoot,
+  failure,
+  freePort,
+  need,
+  run,
+  say,
+  selfSignedPair,
+  start,
+  stop,
+  tempDir,
+  version,
+  waitFor,
+  writeUnder,
+} from "./daemon";
 import { checkEach } from "./check";
 import { ofKind } from "./kinds";
 
@@ -17,9 +35,13 @@ const MAIN = /\/dovecot\.conf$/;
 describe("daemons: Dovecot reads every rendered configuration", () => {
   let all: Rendered[];
   let doveconf: string;
+  let dovecot: string;
+  let doveadm: string;
   before(async function () {
     doveconf = need(this, "doveconf", "dovecot-core");
-    version([need(this, "dovecot", "dovecot-core"), "--version"], "Dovecot ");
+    dovecot = need(this, "dovecot", "dovecot-core");
+    doveadm = need(this, "doveadm", "dovecot-core");
+    version([dovecot, "--version"], "Dovecot ");
     all = await allRendered();
   });
 
@@ -34,6 +56,16 @@ describe("daemons: Dovecot reads every rendered configuration", () => {
   });
 
   for (const stack of STACKS) {
+    it(`${stack}: Dovecot starts with each dovecot.conf and its health check answers`, async () => {
+      const files = ofKind(all, "dovecot-conf") as RenderedFile[];
+      const mains = files.filter((f) => f.stack === stack && MAIN.test(f.path));
+      assert.ok(mains.length > 0, `${stack}: no dovecot.conf`);
+      for (const f of mains) {
+        say(`- ${f.path} of ${f.container.name}`);
+        await startDovecot(dovecot, doveadm, f, files);
+      }
+    });
+
     it(`${stack}: doveconf -n accepts each dovecot.conf with its companions`, async () => {
       const files = ofKind(all, "dovecot-conf") as RenderedFile[];
       await checkEach(all, "dovecot-conf", stack, (r) => checkDovecot(doveconf, r as RenderedFile, files));
@@ -64,5 +96,74 @@ function checkDovecot(doveconf: string, f: RenderedFile, files: RenderedFile[]):
   const result = run([doveconf, "-n", "-c", conf]);
   if (result.code !== 0 || /warning|error/i.test(result.stderr)) {
     throw failure(`${f.path} (written to ${path.relative(dir, conf)}): doveconf refuses it`, result);
+  }
+}
+
+/**
+ * Starts Dovecot with one rendered dovecot.conf: every absolute path it names (logs, mailboxes,
+ * sockets, companion files) under a temporary root, the certificate a throwaway pair, the
+ * listeners on free ports. Its health check must answer and its log hold no error.
+ */
+async function startDovecot(
+  dovecot: string,
+  doveadm: string,
+  f: RenderedFile,
+  files: RenderedFile[],
+): Promise<void> {
+  const dir = tempDir("dovecot-run");
+  const root = path.join(dir, "root");
+  for (const s of files.filter(
+    (o) => o.stack === f.stack && o.container.name === f.container.name && o !== f,
+  )) {
+    writeUnder(root, s.path, s.content);
+  }
+  const moved = new Set<string>();
+  let content = f.content
+    .replace(/^(\s*ssl_(?:cert|key)\s*=\s*<).*$/gm, "$1@CERT@")
+    .replace(/(^|[\s=:<])(\/[A-Za-z0-9._%/-]+)/gm, (_all, before: string, p: string) => {
+      moved.add(p);
+      return `${before}${root}${p}`;
+    });
+  const pair = selfSignedPair(dir);
+  content = content
+    .replace(/^(\s*ssl_cert\s*=\s*<)@CERT@/m, `$1${pair.cert}`)
+    .replace(/^(\s*ssl_key\s*=\s*<)@CERT@/m, `$1${pair.key}`);
+  for (const p of moved) {
+    fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+  }
+  const ports: string[] = [];
+  for (const m of content.matchAll(/^(\s*port\s*=\s*)(\d+)\s*$/gm)) {
+    ports.push(m[2]);
+  }
+  for (const port of ports) {
+    content = content.replace(new RegExp(`^(\\s*port\\s*=\\s*)${port}\\s*$`, "m"), `$1${await freePort()}`);
+  }
+  content += `base_dir = ${path.join(dir, "run")}\n`;
+  const conf = writeUnder(dir, "/dovecot.conf", content);
+  say(
+    `  paths moved under ${root}: ${[...moved].sort().join(", ")}; ports ${ports.join(", ")} -> free ports`,
+  );
+  const daemon = start(asRoot([dovecot, "-F", "-c", conf]));
+  const logs = () =>
+    [...moved]
+      .map((p) => path.join(root, p))
+      .filter((p) => /\.log$/.test(p) && fs.existsSync(p))
+      .map((p) => fs.readFileSync(p, "utf8"))
+      .join("");
+  try {
+    let status = run([doveadm, "-c", conf, "service", "status", "imap"], { quiet: true });
+    await waitFor(`dovecot (${daemon.line})`, () => {
+      if (daemon.child.exitCode !== null) {
+        throw new Error(`${f.path}: Dovecot stops at start:\n${daemon.output()}${logs()}`);
+      }
+      status = run([doveadm, "-c", conf, "service", "status", "imap"], { quiet: true });
+      return status.code === 0;
+    });
+    say(`  started; ran: ${status.line} -> ${status.stdout.match(/listening: \S+/)?.[0] ?? "answered"}`);
+    const errors = `${daemon.output()}${logs()}`.split("\n").filter((l) => /\b(Fatal|Error|Panic):/.test(l));
+    assert.deepEqual(errors, [], `${f.path}: Dovecot logs errors at start`);
+  } finally {
+    run(asRoot([doveadm, "-c", conf, "stop"]), { quiet: true });
+    await stop(daemon.child);
   }
 }
