@@ -14,6 +14,8 @@ export type Kind =
   | "postfix-map"
   | "nginx-conf"
   | "php"
+  | "php-ini"
+  | "php-fpm-pool"
   | "redis-flags"
   | "rspamd-conf"
   | "clamav-conf"
@@ -56,6 +58,12 @@ export const KINDS: readonly KindSpec[] = [
     kind: "php",
     daemon: "PHP",
     matches: (r) => r.shape === "file" && (/\.php$/.test(r.path) || r.content.startsWith("<?php")),
+  },
+  { kind: "php-ini", daemon: "PHP", matches: (r) => file(r, /php[^/]*\/.*\.ini$/) },
+  {
+    kind: "php-fpm-pool",
+    daemon: "PHP-FPM",
+    matches: (r) => file(r, /php[^/]*\/.*\.conf$/) && /^\s*\[[A-Za-z0-9_-]+\]\s*$/m.test(r.content),
   },
   {
     kind: "redis-flags",
@@ -116,7 +124,16 @@ export const EXPECTED_KINDS: Readonly<Record<string, readonly Kind[]>> = {
     "clamav-conf",
     "shell-script",
   ],
-  blog: ["mariadb-sql", "mariadb-flags", "nginx-conf", "php", "redis-flags", "shell-script"],
+  blog: [
+    "mariadb-sql",
+    "mariadb-flags",
+    "nginx-conf",
+    "php",
+    "php-ini",
+    "php-fpm-pool",
+    "redis-flags",
+    "shell-script",
+  ],
   tunnel: ["email-worker"],
 };
 
