@@ -9,6 +9,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { STACKS } from "../harness/stack";
 import { Rendered, RenderedFile, allRendered } from "./artefacts";
@@ -56,7 +57,7 @@ describe("daemons: Dovecot reads every rendered configuration", () => {
   });
 
   for (const stack of STACKS) {
-    it(`${stack}: Dovecot starts with each dovecot.conf and its health check answers`, async () => {
+    it(`${stack}: Dovecot starts with each dovecot.conf, answers its health check and delivers over LMTP`, async () => {
       const files = ofKind(all, "dovecot-conf") as RenderedFile[];
       const mains = files.filter((f) => f.stack === stack && MAIN.test(f.path));
       assert.ok(mains.length > 0, `${stack}: no dovecot.conf`);
@@ -140,6 +141,8 @@ async function startDovecot(
   }
   content += `base_dir = ${path.join(dir, "run")}\n`;
   const conf = writeUnder(dir, "/dovecot.conf", content);
+  // Mail is written as the mailbox owner (userdb): it must reach the temporary root.
+  fs.chmodSync(dir, 0o755);
   say(
     `  paths moved under ${root}: ${[...moved].sort().join(", ")}; ports ${ports.join(", ")} -> free ports`,
   );
@@ -162,8 +165,93 @@ async function startDovecot(
     say(`  started; ran: ${status.line} -> ${status.stdout.match(/listening: \S+/)?.[0] ?? "answered"}`);
     const errors = `${daemon.output()}${logs()}`.split("\n").filter((l) => /\b(Fatal|Error|Panic):/.test(l));
     assert.deepEqual(errors, [], `${f.path}: Dovecot logs errors at start`);
+    await deliverOverLmtp(f, content, root, moved);
+    // The SQL passdb's database is not part of this check (mariadb.spec.ts logs in with its
+    // credentials): its connection failure is expected; any other error is not.
+    const after = `${daemon.output()}${logs()}`
+      .split("\n")
+      .filter((l) => /\b(Fatal|Error|Panic):/.test(l))
+      .filter((l) => !/: Error: (mysql|pgsql)\([^)]*\): Connect failed to database/.test(l));
+    assert.deepEqual(after, [], `${f.path}: Dovecot logs errors on delivery`);
   } finally {
     run(asRoot([doveadm, "-c", conf, "stop"]), { quiet: true });
     await stop(daemon.child);
   }
+}
+
+/** One SMTP-style exchange over a socket: each command gets one reply (multi-line replies joined). */
+async function converse(socket: net.Socket, lines: string[]): Promise<string[]> {
+  const replies: string[] = [];
+  let buffer = "";
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      const onData = (d: Buffer) => {
+        buffer += d.toString();
+        const m = /(^|\n)(\d{3}) [^\n]*\r?\n/.exec(buffer);
+        if (m) {
+          const reply = buffer.slice(0, m.index + m[0].length);
+          buffer = buffer.slice(m.index + m[0].length);
+          socket.off("data", onData);
+          resolve(reply.trim());
+        }
+      };
+      socket.on("data", onData);
+      socket.once("error", reject);
+    });
+  replies.push(await next());
+  for (const line of lines) {
+    socket.write(`${line}\r\n`);
+    if (line === "DATA" || !line.startsWith("Subject:")) {
+      replies.push(await next());
+    }
+  }
+  return replies;
+}
+
+/**
+ * Delivers one message over the rendered LMTP listener (what the mail API and Postfix do) to a
+ * user of the rendered passwd-file passdb, and finds it in the mailbox the rendered
+ * mail_location names. Proves the LMTP plugins (sieve) load and the userdb owner can write.
+ */
+async function deliverOverLmtp(
+  f: RenderedFile,
+  content: string,
+  root: string,
+  moved: Set<string>,
+): Promise<void> {
+  const port = /service lmtp \{[\s\S]*?inet_listener[^{]*\{[^}]*port\s*=\s*(\d+)/.exec(content)?.[1];
+  const users = /driver\s*=\s*passwd-file\s*\n\s*args\s*=.*?(\S+)\s*$/m.exec(content)?.[1];
+  const location = /^mail_location\s*=\s*maildir:(\S+)/m.exec(content)?.[1];
+  const owner = /^\s*args\s*=\s*uid=(\d+)\s+gid=(\d+)/m.exec(content);
+  if (!port || !users || !location || !owner) {
+    say(
+      `  LMTP delivery: not tried (no LMTP inet listener, passwd-file, maildir location or static owner rendered)`,
+    );
+    return;
+  }
+  fs.writeFileSync(users, "suite@example.org:{PLAIN}suite-password::::::\n");
+  const mailRoot = location.split("/%")[0];
+  fs.mkdirSync(mailRoot, { recursive: true });
+  fs.chownSync(mailRoot, Number(owner[1]), Number(owner[2]));
+  const socket = net.connect(Number(port), "127.0.0.1");
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  try {
+    const replies = await converse(socket, [
+      "LHLO daemons.test",
+      "MAIL FROM:<sender@example.net>",
+      "RCPT TO:<suite@example.org>",
+      "DATA",
+      "Subject: daemons suite\r\n\r\nDelivered over LMTP.\r\n.",
+      "QUIT",
+    ]);
+    say(`  LMTP on port ${port}: ${replies.map((r) => r.split("\n").pop()?.slice(0, 60)).join(" | ")}`);
+    assert.match(replies[3], /^250/, `RCPT TO refused: ${replies[3]}`);
+    assert.match(replies[5], /^250/, `${f.path}: delivery over LMTP fails: ${replies[5]}`);
+  } finally {
+    socket.destroy();
+  }
+  const mailbox = location.replace("%d", "example.org").replace("%n", "suite");
+  const delivered = fs.readdirSync(path.join(mailbox, "new"));
+  assert.equal(delivered.length, 1, `${f.path}: no message in ${mailbox}/new`);
+  say(`  delivered to ${path.relative(root, mailbox)}/new (${[...moved].length} paths moved)`);
 }
