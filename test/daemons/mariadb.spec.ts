@@ -75,8 +75,8 @@ function rotatedStamps(value: unknown): unknown {
   return value;
 }
 
-/** The stack's SQL after every password rotation the program knows: later stamps, new external secrets. */
-async function rotatedSql(stack: StackName): Promise<RenderedExec[]> {
+/** The stack's artefacts after every password rotation the program knows: later stamps, new external secrets. */
+async function rotatedArtefacts(stack: StackName): Promise<Rendered[]> {
   const values = cloneValues(readStackValues(stack));
   const key = Object.keys(values).find((k) => k.endsWith(":rotations"));
   if (key) {
@@ -86,7 +86,44 @@ async function rotatedSql(stack: StackName): Promise<RenderedExec[]> {
     Object.entries(secretsFor(stack, values)).map(([k, v]) => [k, `${v}-rotated`]),
   );
   const { capture } = await runStack(stack, values, secrets);
-  return ofKind(extract(stack, capture.resources), "mariadb-sql") as RenderedExec[];
+  return extract(stack, capture.resources);
+}
+
+/** Database credentials a rendered file holds (Dovecot's SQL `connect = host=… dbname=… user=… password=…`). */
+export function connectStrings(
+  files: readonly Rendered[],
+): { where: string; dbname: string; user: string; password: string }[] {
+  const out: { where: string; dbname: string; user: string; password: string }[] = [];
+  for (const f of files) {
+    if (f.shape !== "file") {
+      continue;
+    }
+    for (const m of f.content.matchAll(/^\s*connect\s*=\s*(.+)$/gm)) {
+      const fields = Object.fromEntries(
+        [...m[1].matchAll(/(\w+)=(\S+)/g)].map((kv) => [kv[1], kv[2]] as [string, string]),
+      );
+      if (fields.dbname && fields.user && fields.password !== undefined) {
+        out.push({ where: nameOf(f), dbname: fields.dbname, user: fields.user, password: fields.password });
+      }
+    }
+  }
+  return out;
+}
+
+/** Each rendered connect string whose database lives on this server must log in and use it. */
+function checkConnectStrings(
+  server: Server,
+  files: readonly Rendered[],
+  databases: string[],
+  when: string,
+): void {
+  for (const c of connectStrings(files).filter((x) => databases.includes(x.dbname))) {
+    const use = server.overTcp(c.user, c.password, `USE \`${c.dbname}\`; SELECT DATABASE()`);
+    if (use.code !== 0 || use.stdout.trim() !== c.dbname) {
+      throw failure(`${c.where}: its credentials (${c.user}, ${when}) do not open ${c.dbname}`, use);
+    }
+    say(`  ${c.where}: ${c.user} opens ${c.dbname} (${when})`);
+  }
 }
 
 class Server {
@@ -213,7 +250,8 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
     it(`${stack}: applies each server's SQL twice, rotates every password, keeps root's socket login`, async () => {
       const sql = ofKind(all, "mariadb-sql").filter((r) => r.stack === stack) as RenderedExec[];
       assert.ok(sql.length > 0, `${stack}: no SQL extracted`);
-      const rotated = await rotatedSql(stack);
+      const rotatedAll = await rotatedArtefacts(stack);
+      const rotated = ofKind(rotatedAll, "mariadb-sql") as RenderedExec[];
       const targets = [...new Set(sql.map(sqlTarget))];
       for (const target of targets) {
         const mine = sql.filter((r) => sqlTarget(r) === target);
@@ -242,6 +280,14 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
               }
             }
           }
+
+          const databases = before.flatMap((u) => u.databases);
+          checkConnectStrings(
+            server,
+            all.filter((r) => r.stack === stack),
+            databases,
+            "as rendered",
+          );
 
           // Rotation: the same resources, rendered with every password rotated.
           const next = rotated.filter((r) => sqlTarget(r) === target);
@@ -276,6 +322,7 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
             say(`  ${u.user}@${u.host}: old password refused, new one logs in over TCP`);
           }
           assert.ok(rotatedCount > 0, `${target}: rotating changed no password`);
+          checkConnectStrings(server, rotatedAll, databases, "after rotation");
           const socketRoot = run(
             asRoot([
               "mariadb",
