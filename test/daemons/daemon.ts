@@ -135,7 +135,11 @@ export function tempDir(prefix: string): string {
 
 process.on("exit", () => {
   for (const dir of tempDirs) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Files a daemon wrote as root (run through sudo) stay; the system's tmp cleaning takes them.
+    }
   }
 });
 

@@ -232,7 +232,8 @@ async function deliverOverLmtp(
   fs.writeFileSync(users, "suite@example.org:{PLAIN}suite-password::::::\n");
   const mailRoot = location.split("/%")[0];
   fs.mkdirSync(mailRoot, { recursive: true });
-  fs.chownSync(mailRoot, Number(owner[1]), Number(owner[2]));
+  const chown = run(asRoot(["chown", `${owner[1]}:${owner[2]}`, mailRoot]), { quiet: true });
+  assert.equal(chown.code, 0, chown.stderr);
   const socket = net.connect(Number(port), "127.0.0.1");
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
   try {
