@@ -207,7 +207,22 @@ export function withHosts(dir: string, names: string[], argv: string[]): string[
   const lines = ["127.0.0.1 localhost", ...[...new Set(names)].sort().map((n) => `127.0.0.1 ${n}`)];
   fs.writeFileSync(hosts, `${lines.join("\n")}\n`);
   const script = `mount --bind ${quote(hosts)} /etc/hosts && exec "$@"`;
-  return ["unshare", ...(IS_ROOT ? ["-m"] : ["-r", "-m"]), "sh", "-c", script, "sh", ...argv];
+  // Unprivileged user namespaces (`unshare -r`) are often restricted (Ubuntu 24.04's AppArmor):
+  // root, or password-less sudo, where there is one.
+  const unshare = IS_ROOT
+    ? ["unshare", "-m"]
+    : canSudo()
+      ? ["sudo", "-n", "unshare", "-m"]
+      : ["unshare", "-r", "-m"];
+  return [...unshare, "sh", "-c", script, "sh", ...argv];
+}
+
+let sudoWorks: boolean | undefined;
+
+/** Whether password-less sudo works here (checked once). */
+export function canSudo(): boolean {
+  sudoWorks ??= spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
+  return sudoWorks;
 }
 
 /** `argv` as root: directly when root, through password-less sudo otherwise. */

@@ -154,12 +154,12 @@ async function startDovecot(
       .map((p) => fs.readFileSync(p, "utf8"))
       .join("");
   try {
-    let status = run([doveadm, "-c", conf, "service", "status", "imap"], { quiet: true });
+    let status = run(asRoot([doveadm, "-c", conf, "service", "status", "imap"]), { quiet: true });
     await waitFor(`dovecot (${daemon.line})`, () => {
       if (daemon.child.exitCode !== null) {
         throw new Error(`${f.path}: Dovecot stops at start:\n${daemon.output()}${logs()}`);
       }
-      status = run([doveadm, "-c", conf, "service", "status", "imap"], { quiet: true });
+      status = run(asRoot([doveadm, "-c", conf, "service", "status", "imap"]), { quiet: true });
       return status.code === 0;
     });
     say(`  started; ran: ${status.line} -> ${status.stdout.match(/listening: \S+/)?.[0] ?? "answered"}`);

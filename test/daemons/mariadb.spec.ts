@@ -14,6 +14,7 @@ import { Rendered, RenderedExec, extract, nameOf } from "./artefacts";
 import { allRendered } from "./artefacts";
 import {
   IS_ROOT,
+  canSudo,
   RunResult,
   asRoot,
   failure,
@@ -226,7 +227,7 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
   before(async function () {
     need(this, "mariadbd", "mariadb-server");
     need(this, "mariadb", "mariadb-client");
-    if (!IS_ROOT && run(["sudo", "-n", "true"], { quiet: true }).code !== 0) {
+    if (!IS_ROOT && !canSudo()) {
       throw new Error(
         "the program's SQL runs as OS root over the unix socket: run this suite as root or with password-less sudo",
       );
