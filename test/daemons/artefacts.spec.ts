@@ -6,9 +6,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, STACKS } from "../harness/stack";
-import { Rendered, allRendered, nameOf } from "./artefacts";
+import { Rendered, allRendered, contentHash, nameOf } from "./artefacts";
 import { debianPackages, need, say, which } from "./daemon";
-import { EXPECTED_KINDS, KINDS, Kind, ONLY_IN, UNCHECKED, kindsOf } from "./kinds";
+import { EXPECTED_KINDS, KINDS, KNOWN_RENDER_BUGS, Kind, ONLY_IN, UNCHECKED, kindsOf } from "./kinds";
 
 describe("daemons: what the program renders", () => {
   let all: Rendered[];
@@ -106,6 +106,22 @@ describe("daemons: what the program renders", () => {
     ]) {
       assert.ok(packages.includes(needed), `${needed} is missing from test/daemons/debian-packages.txt`);
     }
+  });
+
+  it("reports the known render bugs still present, and entries no render matches any more", () => {
+    for (const bug of KNOWN_RENDER_BUGS) {
+      const hits = all.filter((r) => kindsOf(r).includes(bug.kind) && contentHash(r) === bug.hash);
+      say(
+        hits.length > 0
+          ? `known bug (${hits.length} artefacts): ${bug.reason}`
+          : `stale: no ${bug.kind} artefact has hash ${bug.hash} any more (the render changed): remove the entry from KNOWN_RENDER_BUGS`,
+      );
+    }
+    assert.deepEqual(
+      KNOWN_RENDER_BUGS.filter((b) => !KINDS.some((k) => k.kind === b.kind)).map((b) => b.kind),
+      [],
+      "a known bug names no kind",
+    );
   });
 
   it("knows a daemon for every kind", () => {
