@@ -341,7 +341,11 @@ clamav {
 `;
 }
 
-/** clamd's settings as the running clamd.conf has them: TCP 3310 for Rspamd, the local socket for freshclam. */
+/**
+ * clamd's settings as the running clamd.conf has them: TCP 3310 for Rspamd, the local socket for
+ * freshclam. Without the running file's `AllowSupplementaryGroups`: deprecated and without effect
+ * since ClamAV 0.103 (clamd always takes the user's supplementary groups); clamconf flags it.
+ */
 export function renderClamdConf(): string {
   return `# Rendered by onprem-infra (components/mail/services.ts).
 LogFile /var/log/clamav/clamd.log
@@ -355,7 +359,6 @@ FixStaleSocket yes
 TCPSocket 3310
 TCPAddr 0.0.0.0
 User clamav
-AllowSupplementaryGroups yes
 SelfCheck 3600
 ReadTimeout 300
 MaxQueue 2000
