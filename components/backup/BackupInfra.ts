@@ -1,7 +1,7 @@
 /**
  * `BackupInfra`: the offsite backup bucket for the mail and blog archives, the IAM identities the
- * on-prem host uses to write and read it, and the cost alarms that watch it. Replaces the seed's
- * Terraform `s3-backup` root module (and its `s3-bucket`, `iam-role` and `cloudwatch` modules).
+ * on-prem host uses to write and read it, and the cost alarms that watch it. Replaces the design
+ * document's Terraform `s3-backup` root module (and its `s3-bucket`, `iam-role` and `cloudwatch` modules).
  *
  * - Main provider (from `opts.providers`, the backup region): the bucket with Object Lock
  *   (COMPLIANCE), versioning, encryption, public-access block, TLS-only bucket policy and
@@ -18,9 +18,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   archiveProblems,
-  ArchiveStorageClass,
   BackupImportIds,
-  BackupNameOverrides,
   COST_ALARM_IMPORT_KEYS,
   COST_ALARM_NAME_KEYS,
   costAlarmProblems,
@@ -29,56 +27,21 @@ import {
   resolveBackupNames,
   s3BucketNameProblem,
 } from "./policies";
-import { BackupPhase, backupArns, backupSpec, backupSpecArgs, TOPIC_KEY_ARN } from "./spec";
+import {
+  BackupPhase,
+  backupArns,
+  BackupSettingsInput,
+  backupSpec,
+  backupSpecArgs,
+  TOPIC_KEY_ARN,
+} from "./spec";
 
 export { BILLING_PERIOD_SECONDS } from "./spec";
 
-export interface BackupInfraArgs {
-  /**
-   * `adopt` (phase 1): declare the Terraform module's resources exactly as they are, so importing
-   * them changes nothing; `harden` (phase 2, the default): the program's settings. docs/backups.md.
-   */
-  phase?: BackupPhase;
-  /** The AWS account (12 digits): every ARN in a policy document is formatted from it. */
-  accountId: string;
-  /** The AWS partition; default `aws`. */
-  partition?: string;
-  /** The bucket's globally unique name. */
-  bucketName: string;
-  /**
-   * Create the cost alarms, their SNS topic and its KMS key; default true. `EstimatedCharges` is
-   * account-wide, so a second stack in the same account sets false instead of repeating the
-   * first one's alerts; it then takes none of the alarm arguments below.
-   */
-  costAlarms?: boolean;
+/** The component's arguments: the settings (stack config) plus what only the program gives. */
+export interface BackupInfraArgs extends BackupSettingsInput {
   /** An AWS provider in us-east-1 for the billing alarms, their topic and its key; required with them. */
   monitoringProvider?: aws.Provider;
-  /** The administrator's address for the alarm emails; required with the cost alarms. */
-  alarmEmail?: string;
-  /** Estimated monthly S3 charges (in `currency`) that raise the warning alarm; required with them. */
-  warningThreshold?: number;
-  /** Estimated monthly S3 charges that raise the critical alarm; above `warningThreshold`. */
-  criticalThreshold?: number;
-  /** Billing currency of the phase-2 alarms; default `USD` (the only one AWS publishes). */
-  currency?: string;
-  /** Default Object Lock retention in COMPLIANCE mode; default 30 days. */
-  retentionDays?: number;
-  /** `daily/` objects expire after this many days; default 7. */
-  dailyExpirationDays?: number;
-  /** Long-lived prefixes; default `weekly/` and `monthly/`. */
-  archivePrefixes?: string[];
-  /** Days until the long-lived prefixes move to `archiveStorageClass`; default 30. */
-  archiveAfterDays?: number;
-  /** Default `GLACIER_IR`. */
-  archiveStorageClass?: ArchiveStorageClass;
-  /** Days until an incomplete multipart upload is aborted; default 7. */
-  abortIncompleteUploadDays?: number;
-  /** SSE-KMS with this key (bucket keys on); SSE-S3 (AES256) when absent. */
-  kmsKeyArn?: string;
-  /** Physical names to use instead of those derived from the bucket name. */
-  names?: BackupNameOverrides;
-  /** Extra tags on every taggable resource (the common tags come from the providers). */
-  tags?: Record<string, string>;
   /** Existing resources to adopt, by resource. */
   importIds?: BackupImportIds;
   /** Protect the bucket from deletion by Pulumi; default true (production). */

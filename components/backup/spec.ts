@@ -343,23 +343,48 @@ function hardenSpec(args: BackupSpecArgs): BackupSpec {
 
 /** The backup settings as stack config or the component's arguments give them (defaults unapplied). */
 export interface BackupSettingsInput {
+  /**
+   * `adopt` (phase 1): declare the Terraform module's resources exactly as they are, so importing
+   * them changes nothing; `harden` (phase 2, the default): the program's settings. docs/backups.md.
+   */
   phase?: BackupPhase;
+  /** The AWS account (12 digits): every ARN in a policy document is formatted from it. */
   accountId: string;
+  /** The AWS partition; default `aws`. */
   partition?: string;
+  /** The bucket's globally unique name. */
   bucketName: string;
-  names?: BackupNameOverrides;
+  /**
+   * Create the cost alarms, their SNS topic and its KMS key; default true. `EstimatedCharges` is
+   * account-wide, so a second stack in the same account sets false instead of repeating the
+   * first one's alerts; it then takes none of the alarm arguments below.
+   */
   costAlarms?: boolean;
+  /** The administrator's address for the alarm emails; required with the cost alarms. */
   alarmEmail?: string;
+  /** Estimated monthly S3 charges (in `currency`) that raise the warning alarm; required with them. */
   warningThreshold?: number;
+  /** Estimated monthly S3 charges that raise the critical alarm; above `warningThreshold`. */
   criticalThreshold?: number;
+  /** Billing currency of the phase-2 alarms; default `USD` (the only one AWS publishes). */
   currency?: string;
+  /** Default Object Lock retention in COMPLIANCE mode; default 30 days. */
   retentionDays?: number;
+  /** `daily/` objects expire after this many days; default 7. */
   dailyExpirationDays?: number;
+  /** Long-lived prefixes; default `weekly/` and `monthly/`. */
   archivePrefixes?: string[];
+  /** Days until the long-lived prefixes move to `archiveStorageClass`; default 30. */
   archiveAfterDays?: number;
+  /** Default `GLACIER_IR`. */
   archiveStorageClass?: ArchiveStorageClass;
+  /** Days until an incomplete multipart upload is aborted; default 7. */
   abortIncompleteUploadDays?: number;
+  /** SSE-KMS with this key (bucket keys on); SSE-S3 (AES256) when absent. */
   kmsKeyArn?: string;
+  /** Physical names to use instead of those derived from the bucket name. */
+  names?: BackupNameOverrides;
+  /** Extra tags on every taggable resource (the common tags come from the providers). */
   tags?: Record<string, string>;
 }
 
