@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { ROOT, STACKS } from "../test/harness/stack";
 
 const TIME = "/usr/bin/time";
-const NODE_TS = ["--require", path.join(ROOT, "test", "harness", "register.js")];
+const NODE_TS = ["--require", path.join(ROOT, "register.js")];
 const CHILD = path.join("scripts", "bench-child.ts");
 
 export const TARGETS = { programCostSeconds: 0.5, planSeconds: 5, testSeconds: 60 } as const;

@@ -95,8 +95,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const packDir = path.resolve(args["policy-pack"] ?? path.join(root, "policy"));
   // The pack's process starts first, before this script loads the program, the mock engine and
-  // the gRPC client (about a second): its start, type-checking the pack under ts-node as the CLI
-  // does, takes longest, and it shares no state with the rest.
+  // the gRPC client: it starts as the CLI starts it (its JavaScript build, policy/bin), beside the
+  // evaluation, and shares no state with it. A missing or stale build is refused (exit 4).
   const abort = new AbortController();
   let spawned: ChildProcess | Error;
   try {

@@ -78,7 +78,7 @@ function runPlan(args: string[]): Promise<Spawned> {
       process.execPath,
       [
         "--require",
-        path.join(ROOT, "test", "harness", "register.js"),
+        path.join(ROOT, "register.js"),
         path.join(ROOT, "scripts", "plan.ts"),
         ...args,
       ],
