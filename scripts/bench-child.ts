@@ -11,21 +11,26 @@
  *   engine, with a program that only loads the SDK and those provider classes (the SDKs load
  *   their resource modules lazily) and registers nothing (scripts/bench-floor.ts);
  * - `pack`: the policy pack's start as the CLI starts it (`cmd/run-policy-pack` in `policy/`,
- *   its JavaScript build; test/harness/pack-process.ts), until it prints its port.
+ *   its JavaScript build; test/harness/pack-process.ts), until it prints its port;
+ * - with `--runner harness`, `stack` and `floor` measure this process instead: the evaluation the
+ *   tests and `npm run plan` make (test/harness `runStack`: the same entry point and loader, the
+ *   mock engine in this process), and a floor that installs the mock engine and the stack's config
+ *   and loads the same SDK classes.
  *
  * Prints one JSON line: the milliseconds of the measured process (spawn to exit, or to the port),
  * its peak RSS (KiB) when known, and for `stack` the registrations and the SDK classes they came
  * from (so the floor loads exactly those).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { runUnderCli } from "../test/harness/cli-run";
 import { isStackName } from "../test/harness/constants";
 import { installMocks, useStack } from "../test/harness/engine";
 import { spawnPolicyPack } from "../test/harness/pack-process";
-import { readStackValues, ROOT, runtimeConfig, secretsFor } from "../test/harness/stack";
+import { installConfig, readStackValues, ROOT, runStack, runtimeConfig, secretsFor } from "../test/harness/stack";
 import { writeManySitesStackFile } from "./lib/many-sites";
-import { classesOf } from "./lib/sdk-classes";
+import { classesOf, loadClasses } from "./lib/sdk-classes";
 
 interface ChildResult {
   mode: string;
@@ -44,6 +49,13 @@ function cliConfig(
   const values = readStackValues(stack, stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
   const config = runtimeConfig(values, secretsFor(stack, values));
   return { values: config.values, secretKeys: [...config.secretKeys] };
+}
+
+/** Removes the grown copy of the stack file, once read. */
+function removeCopy(stackFile: string | undefined): void {
+  if (stackFile !== undefined) {
+    fs.rmSync(stackFile, { force: true });
+  }
 }
 
 function failed(what: string, run: { exitCode: number | null; stderr: string; logs: string[] }): Error {
@@ -77,7 +89,11 @@ async function pack(): Promise<ChildResult> {
 async function main(argv: string[]): Promise<ChildResult> {
   const { values: opts, positionals } = parseArgs({
     args: argv,
-    options: { classes: { type: "string", default: "" }, sites: { type: "string" } },
+    options: {
+      classes: { type: "string", default: "" },
+      sites: { type: "string" },
+      runner: { type: "string", default: "cli" },
+    },
     allowPositionals: true,
   });
   const [mode, stack = "production"] = positionals;
@@ -90,9 +106,32 @@ async function main(argv: string[]): Promise<ChildResult> {
   // The engine's side (this process): the mock monitor names resources after the stack.
   await installMocks();
   useStack(stack);
+  const sites = opts.sites === undefined ? undefined : Number(opts.sites);
+  const stackFile =
+    sites === undefined ? undefined : writeManySitesStackFile(stack, path.join(ROOT, `Pulumi.${stack}.yaml`), sites);
+  const label = `${mode} ${stack}${sites === undefined ? "" : ` --sites ${sites}`}`;
+  if (opts.runner === "harness") {
+    const start = performance.now();
+    if (mode === "floor") {
+      installConfig(readStackValues(stack));
+      loadClasses((opts.classes ?? "").split(",").filter((c) => c !== ""));
+      return { mode: `${label} (harness)`, ms: performance.now() - start, maxRssKiB: process.resourceUsage().maxRSS };
+    }
+    const values = readStackValues(stack, stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
+    removeCopy(stackFile);
+    const run = await runStack(stack, values);
+    return {
+      mode: `${label} (harness)`,
+      ms: performance.now() - start,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      resources: run.capture.resources.length,
+      classes: classesOf(run.capture.resources),
+    };
+  }
   if (mode === "floor") {
     const config = cliConfig(stack);
     const run = await runUnderCli(stack, config.values, config.secretKeys, {
+      timeoutMs: 900_000,
       program: path.join(ROOT, "scripts", "bench-floor.ts"),
       env: { ONPREM_BENCH_CLASSES: opts.classes ?? "" },
     });
@@ -102,18 +141,14 @@ async function main(argv: string[]): Promise<ChildResult> {
     return { mode, ms: run.ms, maxRssKiB: run.maxRssKiB, resources: run.registrations.length };
   }
   if (mode === "stack") {
-    const sites = opts.sites === undefined ? undefined : Number(opts.sites);
-    const stackFile =
-      sites === undefined
-        ? undefined
-        : writeManySitesStackFile(stack, path.join(ROOT, `Pulumi.${stack}.yaml`), sites);
     const config = cliConfig(stack, stackFile);
-    const run = await runUnderCli(stack, config.values, config.secretKeys);
+    removeCopy(stackFile);
+    const run = await runUnderCli(stack, config.values, config.secretKeys, { timeoutMs: 900_000 });
     if (run.exitCode !== 0) {
       throw failed(`the program (${stack})`, run);
     }
     return {
-      mode: `stack ${stack}${sites === undefined ? "" : ` --sites ${sites}`}`,
+      mode: label,
       ms: run.ms,
       maxRssKiB: run.maxRssKiB,
       resources: run.registrations.length,
