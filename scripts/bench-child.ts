@@ -28,7 +28,14 @@ import { runUnderCli } from "../test/harness/cli-run";
 import { isStackName } from "../test/harness/constants";
 import { installMocks, useStack } from "../test/harness/engine";
 import { spawnPolicyPack } from "../test/harness/pack-process";
-import { installConfig, readStackValues, ROOT, runStack, runtimeConfig, secretsFor } from "../test/harness/stack";
+import {
+  installConfig,
+  readStackValues,
+  ROOT,
+  runStack,
+  runtimeConfig,
+  secretsFor,
+} from "../test/harness/stack";
 import { writeManySitesStackFile } from "./lib/many-sites";
 import { classesOf, loadClasses } from "./lib/sdk-classes";
 
@@ -108,14 +115,20 @@ async function main(argv: string[]): Promise<ChildResult> {
   useStack(stack);
   const sites = opts.sites === undefined ? undefined : Number(opts.sites);
   const stackFile =
-    sites === undefined ? undefined : writeManySitesStackFile(stack, path.join(ROOT, `Pulumi.${stack}.yaml`), sites);
+    sites === undefined
+      ? undefined
+      : writeManySitesStackFile(stack, path.join(ROOT, `Pulumi.${stack}.yaml`), sites);
   const label = `${mode} ${stack}${sites === undefined ? "" : ` --sites ${sites}`}`;
   if (opts.runner === "harness") {
     const start = performance.now();
     if (mode === "floor") {
       installConfig(readStackValues(stack));
       loadClasses((opts.classes ?? "").split(",").filter((c) => c !== ""));
-      return { mode: `${label} (harness)`, ms: performance.now() - start, maxRssKiB: process.resourceUsage().maxRSS };
+      return {
+        mode: `${label} (harness)`,
+        ms: performance.now() - start,
+        maxRssKiB: process.resourceUsage().maxRSS,
+      };
     }
     const values = readStackValues(stack, stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
     removeCopy(stackFile);

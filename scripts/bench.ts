@@ -229,8 +229,16 @@ async function main(): Promise<number> {
   const figures: Figure[] = [];
   const costs = new Map<string, number>();
   const runners = [
-    { runner: "cli", what: "under cmd/run", floorName: "floor: cmd/run as the CLI starts it, the SDK classes used; no resources" },
-    { runner: "harness", what: "in the harness", floorName: "floor: the harness's mock engine, stack config, the SDK classes used" },
+    {
+      runner: "cli",
+      what: "under cmd/run",
+      floorName: "floor: cmd/run as the CLI starts it, the SDK classes used; no resources",
+    },
+    {
+      runner: "harness",
+      what: "in the harness",
+      floorName: "floor: the harness's mock engine, stack config, the SDK classes used",
+    },
   ] as const;
   for (const { runner, what, floorName } of runners) {
     log(`bench: the floor and each stack's evaluation ${what}, in turns`);
@@ -301,16 +309,20 @@ async function main(): Promise<number> {
       const perTurn = bigSamples.map((s, i) => s.seconds - bigFloor[i].seconds);
       const cost = median(perTurn);
       const perResource = (cost * 1000) / bigResources;
-      const basePerResource = ((costs.get(`${runner} production`) ?? 0) * 1000) / (resources.get("production") || 1);
-      figures.push(figure(`evaluate production with ${sites} sites ${what} (${bigResources} resources)`, bigSamples), {
-        name: `  program's own cost with ${sites} sites ${what}, per resource`,
-        samples: [],
-        seconds: cost,
-        exitCode: 0,
-        target: `< ${TARGETS.msPerResource} ms/resource`,
-        ratio: perResource / TARGETS.msPerResource,
-        note: `${perResource.toFixed(1)} ms/resource (the stack as it is: ${basePerResource.toFixed(1)})`,
-      });
+      const basePerResource =
+        ((costs.get(`${runner} production`) ?? 0) * 1000) / (resources.get("production") || 1);
+      figures.push(
+        figure(`evaluate production with ${sites} sites ${what} (${bigResources} resources)`, bigSamples),
+        {
+          name: `  program's own cost with ${sites} sites ${what}, per resource`,
+          samples: [],
+          seconds: cost,
+          exitCode: 0,
+          target: `< ${TARGETS.msPerResource} ms/resource`,
+          ratio: perResource / TARGETS.msPerResource,
+          note: `${perResource.toFixed(1)} ms/resource (the stack as it is: ${basePerResource.toFixed(1)})`,
+        },
+      );
     }
     log(`bench: npm run plan, production grown to ${sites} sites`);
     const stackFile = writeManySitesStackFile("production", path.join(ROOT, "Pulumi.production.yaml"), sites);
