@@ -18,7 +18,6 @@
  */
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isStackName, policyConfigFile, STACKS } from "../test/harness/constants";
@@ -104,13 +103,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     spawned = e instanceof Error ? e : new Error(String(e)); // e.g. not installed: the report says so
   }
-  // The pack's start is the plan's critical path and this process's evaluation is not (it ends
-  // a second or more before the pack serves), so this process yields the CPU to it.
-  try {
-    os.setPriority(os.constants.priority.PRIORITY_LOW);
-  } catch {
-    // not permitted here: the plan only takes a little longer
-  }
+  // The pack serves in well under a second from its JavaScript build, before this process has
+  // evaluated the stack: the evaluation is the critical path, so this process keeps its priority.
   const { checkConfig, evaluateStack } = await import("./lib/evaluate");
   const { diagramTitle, mermaidDiagram } = await import("./lib/diagram");
   const { buildPlan, renderText } = await import("./lib/plan");
