@@ -76,12 +76,7 @@ function runPlan(args: string[]): Promise<Spawned> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [
-        "--require",
-        path.join(ROOT, "register.js"),
-        path.join(ROOT, "scripts", "plan.ts"),
-        ...args,
-      ],
+      ["--require", path.join(ROOT, "register.js"), path.join(ROOT, "scripts", "plan.ts"), ...args],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );
     let stdout = "";
