@@ -14,7 +14,8 @@
  *   until it serves;
  * - `npm run plan -- --stack <stack>` end to end;
  * - with `--sites <n>` (default 400; 0 skips it), the production stack grown to n WordPress sites:
- *   its evaluation and its plan, per resource, beside the same figures for the stack as it is;
+ *   its evaluation and its plan, per resource, beside the same figures for the stack as it is
+ *   (at most 3 runs each: they take ten times as long);
  * - the whole `npm test` (unless `--skip-test`).
  *
  * Times are of the measured process (spawn to exit, or to serving), medians of `--repeat` runs;
@@ -294,12 +295,14 @@ async function main(): Promise<number> {
 
   if (sites > 0) {
     let bigCount = 0;
+    // The grown stack takes ten times as long: at most 3 runs of each of its figures.
+    const bigRuns = Math.min(n, 3);
     for (const { runner, what } of runners) {
       log(`bench: production grown to ${sites} sites: evaluation ${what}, in turns with the floor`);
       const bigSamples: Sample[] = [];
       const bigFloor: Sample[] = [];
       let bigResources = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < bigRuns; i++) {
         bigFloor.push(asMeasured(await child([...floorArgs, "--runner", runner]), "floor"));
         const sample = await child(["stack", "production", "--sites", String(sites), "--runner", runner]);
         bigResources = childReport(sample, `evaluate production --sites ${sites}`).resources ?? 0;
@@ -327,7 +330,7 @@ async function main(): Promise<number> {
     log(`bench: npm run plan, production grown to ${sites} sites`);
     const stackFile = writeManySitesStackFile("production", path.join(ROOT, "Pulumi.production.yaml"), sites);
     try {
-      const planSamples = await repeat(n, "npm", [
+      const planSamples = await repeat(bigRuns, "npm", [
         ...["run", "-s", "plan", "--", "--stack", "production", "--stack-file", stackFile],
       ]);
       const plan = figure(`npm run plan, production with ${sites} sites`, planSamples);
