@@ -69,7 +69,8 @@ describe("how the CLI loads the program", () => {
 
   it("the loader's SWC is a runtime dependency, the type checker only a development one", () => {
     const pkg = readJson<PackageJson>(path.join(ROOT, "package.json"));
-    assert.equal(pkg.dependencies?.["@swc/core"], "1.16.22");
+    // Pinned exactly, as every dependency here (renovate bumps it).
+    assert.match(pkg.dependencies?.["@swc/core"] ?? "", /^\d+\.\d+\.\d+$/);
     assert.equal(pkg.devDependencies?.["@swc/core"], undefined);
     assert.equal(pkg.dependencies?.typescript, undefined);
     assert.equal(pkg.dependencies?.["ts-node"], undefined);
@@ -80,6 +81,37 @@ describe("how the CLI loads the program", () => {
     for (const script of ["plan", "bench", "diagram"]) {
       assert.match(pkg.scripts?.[script] ?? "", /^node --require \.\/register\.js scripts\//, script);
     }
+  });
+
+  it("in CI, every job that runs the CLI waits for the type check (npm test)", () => {
+    const jobsRunningPulumi: string[] = [];
+    for (const file of ["preview.yml", "deploy.yml"]) {
+      const doc = parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8")) as {
+        jobs: Record<string, { needs?: string | string[]; steps: { run?: string; uses?: string }[] }>;
+      };
+      const typeChecked = new Set(
+        Object.entries(doc.jobs)
+          .filter(([, job]) => job.steps.some((s) => s.run === "npm test"))
+          .map(([name]) => name),
+      );
+      assert.ok(typeChecked.size > 0, file);
+      const waitsForCheck = (name: string): boolean => {
+        const needs = doc.jobs[name].needs;
+        const list = needs === undefined ? [] : Array.isArray(needs) ? needs : [needs];
+        return list.some((n) => typeChecked.has(n) || waitsForCheck(n));
+      };
+      for (const [name, job] of Object.entries(doc.jobs)) {
+        if (job.steps.some((s) => s.uses?.startsWith("pulumi/actions@"))) {
+          jobsRunningPulumi.push(`${file} ${name}`);
+          assert.ok(waitsForCheck(name), `${file} ${name} runs the CLI before npm test passed`);
+        }
+      }
+    }
+    assert.deepEqual(jobsRunningPulumi, [
+      "preview.yml preview",
+      "deploy.yml staging",
+      "deploy.yml production",
+    ]);
   });
 
   it("splits nodeargs as the language host does", () => {
