@@ -44,6 +44,8 @@ interface ChildResult {
   /** Milliseconds of the measured process. */
   ms: number;
   maxRssKiB?: number;
+  /** CPU milliseconds (user + system) of the measured process (or, in the harness, of the measured part). */
+  cpuMs?: number;
   resources?: number;
   classes?: string[];
 }
@@ -70,6 +72,18 @@ function failed(what: string, run: { exitCode: number | null; stderr: string; lo
   return new Error(`${what} exited ${run.exitCode}:\n${run.stderr.slice(-2000)}\n${errors.slice(-2000)}`);
 }
 
+/** A running process's CPU time so far (user + system), from /proc; undefined where there is none. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime (fields 14 and 15 of stat, 12 and 13 after the command), in clock ticks (100/s).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function pack(): Promise<ChildResult> {
   const start = performance.now();
   const child = spawnPolicyPack();
@@ -87,10 +101,11 @@ async function pack(): Promise<ChildResult> {
       reject(new Error(`the policy pack exited (${code}) before serving:\n${err}`)),
     );
   });
+  const cpuMs = processCpuMs(child.pid);
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;
-  return { mode: "pack", ms };
+  return { mode: "pack", ms, cpuMs };
 }
 
 async function main(argv: string[]): Promise<ChildResult> {
@@ -121,6 +136,11 @@ async function main(argv: string[]): Promise<ChildResult> {
   const label = `${mode} ${stack}${sites === undefined ? "" : ` --sites ${sites}`}`;
   if (opts.runner === "harness") {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
+    const cpuMs = () => {
+      const used = process.cpuUsage(cpuStart);
+      return (used.user + used.system) / 1000;
+    };
     if (mode === "floor") {
       installConfig(readStackValues(stack));
       loadClasses((opts.classes ?? "").split(",").filter((c) => c !== ""));
@@ -136,6 +156,7 @@ async function main(argv: string[]): Promise<ChildResult> {
     return {
       mode: `${label} (harness)`,
       ms: performance.now() - start,
+      cpuMs: cpuMs(),
       maxRssKiB: process.resourceUsage().maxRSS,
       resources: run.capture.resources.length,
       classes: classesOf(run.capture.resources),
@@ -151,7 +172,13 @@ async function main(argv: string[]): Promise<ChildResult> {
     if (run.exitCode !== 0) {
       throw failed("the floor", run);
     }
-    return { mode, ms: run.ms, maxRssKiB: run.maxRssKiB, resources: run.registrations.length };
+    return {
+      mode,
+      ms: run.ms,
+      cpuMs: run.cpuMs,
+      maxRssKiB: run.maxRssKiB,
+      resources: run.registrations.length,
+    };
   }
   if (mode === "stack") {
     const config = cliConfig(stack, stackFile);
@@ -163,6 +190,7 @@ async function main(argv: string[]): Promise<ChildResult> {
     return {
       mode: label,
       ms: run.ms,
+      cpuMs: run.cpuMs,
       maxRssKiB: run.maxRssKiB,
       resources: run.registrations.length,
       classes: classesOf(run.registrations),

@@ -47,6 +47,8 @@ interface Sample {
   seconds: number;
   /** Peak resident set of the largest process, MiB; undefined when not measurable. */
   peakMiB?: number;
+  /** CPU seconds (user + system) of the measured process(es); undefined when not measurable. */
+  cpuSeconds?: number;
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -56,7 +58,7 @@ interface Sample {
 function measure(command: string, args: string[]): Promise<Sample> {
   const hasTime = fs.existsSync(TIME);
   const rssFile = path.join(os.tmpdir(), `bench-${process.pid}-${Date.now()}-${Math.random()}.rss`);
-  const [cmd, argv] = hasTime ? [TIME, ["-f", "%M", "-o", rssFile, command, ...args]] : [command, args];
+  const [cmd, argv] = hasTime ? [TIME, ["-f", "%M %U %S", "-o", rssFile, command, ...args]] : [command, args];
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: process.env });
@@ -68,18 +70,21 @@ function measure(command: string, args: string[]): Promise<Sample> {
     child.on("close", (code) => {
       const seconds = (performance.now() - start) / 1000;
       let peakMiB: number | undefined;
+      let cpuSeconds: number | undefined;
       if (hasTime && fs.existsSync(rssFile)) {
-        const kib = Number(/(\d+)\s*$/.exec(fs.readFileSync(rssFile, "utf8"))?.[1]);
-        peakMiB = Number.isFinite(kib) ? kib / 1024 : undefined;
+        const m = /(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(fs.readFileSync(rssFile, "utf8"));
+        peakMiB = m ? Number(m[1]) / 1024 : undefined;
+        cpuSeconds = m ? Number(m[2]) + Number(m[3]) : undefined;
         fs.rmSync(rssFile, { force: true });
       }
-      resolve({ seconds, peakMiB, exitCode: code ?? 1, stdout, stderr });
+      resolve({ seconds, peakMiB, cpuSeconds, exitCode: code ?? 1, stdout, stderr });
     });
   });
 }
 
 interface ChildReport {
   ms: number;
+  cpuMs?: number;
   maxRssKiB?: number;
   resources?: number;
   classes?: string[];
@@ -100,6 +105,7 @@ function asMeasured(sample: Sample, what: string): Sample {
     ...sample,
     seconds: report.ms / 1000,
     peakMiB: report.maxRssKiB !== undefined ? report.maxRssKiB / 1024 : undefined,
+    cpuSeconds: report.cpuMs !== undefined ? report.cpuMs / 1000 : undefined,
   };
 }
 
@@ -110,11 +116,23 @@ interface Figure {
   seconds: number;
   /** Peak RSS MiB (max over samples). */
   peakMiB?: number;
+  /** Median CPU seconds. */
+  cpuSeconds?: number;
   target?: string;
   /** measured / target. */
   ratio?: number;
   note?: string;
   exitCode: number;
+}
+
+/** The median of per-turn CPU differences (samples[i] − floor[i]), when every sample has its CPU time. */
+function cpuCost(samples: readonly Sample[], floor: readonly Sample[]): number | undefined {
+  const diffs = samples.map((s, i) =>
+    s.cpuSeconds !== undefined && floor[i]?.cpuSeconds !== undefined
+      ? s.cpuSeconds - floor[i].cpuSeconds
+      : NaN,
+  );
+  return diffs.length > 0 && diffs.every((d) => Number.isFinite(d)) ? median(diffs) : undefined;
 }
 
 function median(values: number[]): number {
@@ -125,11 +143,13 @@ function median(values: number[]): number {
 
 function figure(name: string, samples: Sample[], extra: Partial<Figure> = {}): Figure {
   const peaks = samples.map((s) => s.peakMiB).filter((p): p is number => p !== undefined);
+  const cpus = samples.map((s) => s.cpuSeconds).filter((c): c is number => c !== undefined);
   return {
     name,
     samples,
     seconds: median(samples.map((s) => s.seconds)),
     peakMiB: peaks.length > 0 ? Math.max(...peaks) : undefined,
+    cpuSeconds: cpus.length === samples.length && cpus.length > 0 ? median(cpus) : undefined,
     exitCode: Math.max(...samples.map((s) => s.exitCode)),
     ...extra,
   };
@@ -160,6 +180,7 @@ function rows(figures: Figure[]): string[][] {
     f.name,
     fmt(f.seconds),
     range(f),
+    f.cpuSeconds !== undefined ? fmt(f.cpuSeconds) : "",
     f.peakMiB !== undefined ? `${f.peakMiB.toFixed(0)} MiB` : "n/a",
     f.target ?? "",
     f.ratio !== undefined ? `${(f.ratio * 100).toFixed(0)}%${f.ratio < 1 ? " ok" : " OVER"}` : "",
@@ -167,7 +188,7 @@ function rows(figures: Figure[]): string[][] {
   ]);
 }
 
-const HEADER = ["measurement", "median", "range", "peak RSS", "target", "of target", "note"];
+const HEADER = ["measurement", "median", "range", "CPU", "peak RSS", "target", "of target", "note"];
 
 function textTable(body: string[][]): string {
   const all = [HEADER, ...body];
@@ -263,6 +284,7 @@ async function main(): Promise<number> {
         name: `  program's own cost, ${stack} ${what} (evaluate − floor, per turn)`,
         samples: [],
         seconds: cost,
+        cpuSeconds: cpuCost(samples, floorSamples),
         exitCode: 0,
         target: `< ${TARGETS.programCostSeconds} s`,
         ratio: cost / TARGETS.programCostSeconds,
@@ -370,7 +392,7 @@ async function main(): Promise<number> {
       textTable(body),
       "",
       `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; load average at start ${startLoad}, at end ${endLoad}.`,
-      `Times are medians of ${n} fresh processes (npm test: one run): the measured process's own, spawn to exit (the pack: to serving); the plans and npm test from here, with peak RSS from ${fs.existsSync(TIME) ? "/usr/bin/time %M" : "nowhere (no /usr/bin/time)"}.`,
+      `Times are medians of ${n} fresh processes (npm test: one run): the measured process's own, spawn to exit (the pack: to serving); the plans and npm test from here, with peak RSS and CPU from ${fs.existsSync(TIME) ? "/usr/bin/time (%M, %U + %S: the plan's pack included)" : "nowhere (no /usr/bin/time)"}. CPU is the median CPU time (user + system) of the measured process: on a busy machine wall times stretch, CPU times much less.`,
       "",
       "Markdown:",
       "",

@@ -43,6 +43,8 @@ export interface CliRun {
   modules: { file: string; parent?: string }[];
   /** The program process's peak resident set, KiB (from the probe). */
   maxRssKiB?: number;
+  /** The program process's CPU time (user + system), milliseconds (from the probe). */
+  cpuMs?: number;
   /** Milliseconds from spawning the program's process to its exit. */
   ms: number;
   /** The command line, after `node`. */
@@ -224,8 +226,12 @@ export async function runUnderCli(
     });
     const ms = performance.now() - start;
     const probe = fs.existsSync(probeOut)
-      ? (JSON.parse(fs.readFileSync(probeOut, "utf8")) as { modules: CliRun["modules"]; maxRssKiB: number })
-      : { modules: [], maxRssKiB: undefined };
+      ? (JSON.parse(fs.readFileSync(probeOut, "utf8")) as {
+          modules: CliRun["modules"];
+          maxRssKiB: number;
+          cpuMs: number;
+        })
+      : { modules: [], maxRssKiB: undefined, cpuMs: undefined };
     return {
       exitCode,
       stdout,
@@ -234,6 +240,7 @@ export async function runUnderCli(
       registrations,
       modules: probe.modules,
       maxRssKiB: probe.maxRssKiB,
+      cpuMs: probe.cpuMs,
       ms,
       args,
     };

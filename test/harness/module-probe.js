@@ -1,6 +1,6 @@
 // A test instrument for cli-run.ts: when ONPREM_MODULE_PROBE names a file, writes to it, as the
 // process exits, every CommonJS module file the process loaded with the module that loaded it
-// first, and the process's peak resident set (JSON). Nothing otherwise.
+// first, the process's peak resident set and its CPU time (JSON). Nothing otherwise.
 "use strict";
 const fs = require("node:fs");
 
@@ -11,6 +11,8 @@ if (out) {
       file: m.filename,
       parent: m.parent?.filename,
     }));
-    fs.writeFileSync(out, JSON.stringify({ modules, maxRssKiB: process.resourceUsage().maxRSS }));
+    const usage = process.resourceUsage();
+    const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+    fs.writeFileSync(out, JSON.stringify({ modules, maxRssKiB: usage.maxRSS, cpuMs }));
   });
 }
