@@ -147,6 +147,7 @@ async function main(argv: string[]): Promise<ChildResult> {
       return {
         mode: `${label} (harness)`,
         ms: performance.now() - start,
+        cpuMs: cpuMs(),
         maxRssKiB: process.resourceUsage().maxRSS,
       };
     }
