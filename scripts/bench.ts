@@ -1,20 +1,27 @@
 /**
- * `npm run bench [-- --repeat <n>] [--skip-test]`
+ * `npm run bench [-- --repeat <n>] [--sites <n>] [--skip-test]`
  *
- * Measures, in one run on this machine, each figure as a fresh child process (wall time from
- * here, peak RSS from `/usr/bin/time` when present, else, for the floor and the evaluations, from
- * the child itself):
+ * Measures, in one run on this machine, each figure as a fresh process started the way the Pulumi
+ * CLI starts it (scripts/bench-child.ts; what each figure is: docs/benchmarks.md):
  *
- * - the floor: a process that installs the mock engine and loads the provider SDK modules the
- *   program uses, and registers nothing;
- * - evaluating each stack under the mock engine, in turns with the floor; the program's own cost
- *   is the median over the turns of an evaluation minus the floor of its turn;
+ * - the floor: `@pulumi/pulumi/cmd/run` started as the CLI's language host starts it (Pulumi.yaml's
+ *   `nodeargs`, its loader), running a program that loads the SDK and the provider SDK classes the
+ *   program uses and registers nothing;
+ * - each stack's evaluation, the program under that same runner against the mock providers, in
+ *   turns with the floor; the program's own cost is the median over the turns of an evaluation
+ *   minus the floor of its turn;
+ * - the policy pack's start as the CLI starts it (`cmd/run-policy-pack`, its JavaScript build),
+ *   until it serves;
  * - `npm run plan -- --stack <stack>` end to end;
- * - the whole `npm test`.
+ * - with `--sites <n>` (default 400; 0 skips it), the production stack grown to n WordPress sites:
+ *   its evaluation and its plan, per resource, beside the same figures for the stack as it is
+ *   (at most 3 runs each: they take ten times as long);
+ * - the whole `npm test` (unless `--skip-test`).
  *
- * Prints a table with the ratios against the targets (program's own cost < 0.5 s per stack,
- * plan < 5 s per stack, `npm test` < 60 s) and a Markdown copy for the README. It asserts nothing
- * and fails only when a measured command fails: timings belong here, never in a test.
+ * Times are of the measured process (spawn to exit, or to serving), medians of `--repeat` runs;
+ * peak RSS is that process's own. Prints a table with the ratios against the targets and a
+ * Markdown copy for docs/benchmarks.md. It asserts nothing and fails only when a measured command
+ * fails: timings belong here, never in a test.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,17 +29,26 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT, STACKS } from "../test/harness/stack";
+import { writeManySitesStackFile } from "./lib/many-sites";
 
 const TIME = "/usr/bin/time";
-const NODE_TS = ["--require", path.join(ROOT, "test", "harness", "register.js")];
+const NODE_TS = ["--require", path.join(ROOT, "register.js")];
 const CHILD = path.join("scripts", "bench-child.ts");
 
-export const TARGETS = { programCostSeconds: 0.5, planSeconds: 5, testSeconds: 60 } as const;
+export const TARGETS = {
+  programCostSeconds: 0.5,
+  packStartSeconds: 1,
+  planSeconds: 3,
+  msPerResource: 5,
+  testSeconds: 60,
+} as const;
 
 interface Sample {
   seconds: number;
   /** Peak resident set of the largest process, MiB; undefined when not measurable. */
   peakMiB?: number;
+  /** CPU seconds (user + system) of the measured process(es); undefined when not measurable. */
+  cpuSeconds?: number;
   exitCode: number;
   stdout: string;
   stderr: string;
@@ -42,7 +58,7 @@ interface Sample {
 function measure(command: string, args: string[]): Promise<Sample> {
   const hasTime = fs.existsSync(TIME);
   const rssFile = path.join(os.tmpdir(), `bench-${process.pid}-${Date.now()}-${Math.random()}.rss`);
-  const [cmd, argv] = hasTime ? [TIME, ["-f", "%M", "-o", rssFile, command, ...args]] : [command, args];
+  const [cmd, argv] = hasTime ? [TIME, ["-f", "%M %U %S", "-o", rssFile, command, ...args]] : [command, args];
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: process.env });
@@ -54,21 +70,24 @@ function measure(command: string, args: string[]): Promise<Sample> {
     child.on("close", (code) => {
       const seconds = (performance.now() - start) / 1000;
       let peakMiB: number | undefined;
+      let cpuSeconds: number | undefined;
       if (hasTime && fs.existsSync(rssFile)) {
-        const kib = Number(/(\d+)\s*$/.exec(fs.readFileSync(rssFile, "utf8"))?.[1]);
-        peakMiB = Number.isFinite(kib) ? kib / 1024 : undefined;
+        const m = /(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(fs.readFileSync(rssFile, "utf8"));
+        peakMiB = m ? Number(m[1]) / 1024 : undefined;
+        cpuSeconds = m ? Number(m[2]) + Number(m[3]) : undefined;
         fs.rmSync(rssFile, { force: true });
       }
-      resolve({ seconds, peakMiB, exitCode: code ?? 1, stdout, stderr });
+      resolve({ seconds, peakMiB, cpuSeconds, exitCode: code ?? 1, stdout, stderr });
     });
   });
 }
 
 interface ChildReport {
   ms: number;
-  maxRssKiB: number;
+  cpuMs?: number;
+  maxRssKiB?: number;
   resources?: number;
-  modules?: string[];
+  classes?: string[];
 }
 
 function childReport(sample: Sample, what: string): ChildReport {
@@ -79,16 +98,15 @@ function childReport(sample: Sample, what: string): ChildReport {
   return JSON.parse(line) as ChildReport;
 }
 
-/** Without `/usr/bin/time`, a child's own peak RSS (its JSON line) stands in for the measured one. */
-function withChildRss(samples: Sample[]): Sample[] {
-  return samples.map((s) => {
-    if (s.peakMiB !== undefined || s.exitCode !== 0) {
-      return s;
-    }
-    const line = s.stdout.trim().split("\n").pop() ?? "";
-    const kib = line.startsWith("{") ? (JSON.parse(line) as ChildReport).maxRssKiB : undefined;
-    return { ...s, peakMiB: kib !== undefined ? kib / 1024 : undefined };
-  });
+/** A sample whose time and peak RSS are the measured process's own, as its bench child reports them. */
+function asMeasured(sample: Sample, what: string): Sample {
+  const report = childReport(sample, what);
+  return {
+    ...sample,
+    seconds: report.ms / 1000,
+    peakMiB: report.maxRssKiB !== undefined ? report.maxRssKiB / 1024 : undefined,
+    cpuSeconds: report.cpuMs !== undefined ? report.cpuMs / 1000 : undefined,
+  };
 }
 
 interface Figure {
@@ -98,11 +116,23 @@ interface Figure {
   seconds: number;
   /** Peak RSS MiB (max over samples). */
   peakMiB?: number;
+  /** Median CPU seconds. */
+  cpuSeconds?: number;
   target?: string;
   /** measured / target. */
   ratio?: number;
   note?: string;
   exitCode: number;
+}
+
+/** The median of per-turn CPU differences (samples[i] − floor[i]), when every sample has its CPU time. */
+function cpuCost(samples: readonly Sample[], floor: readonly Sample[]): number | undefined {
+  const diffs = samples.map((s, i) =>
+    s.cpuSeconds !== undefined && floor[i]?.cpuSeconds !== undefined
+      ? s.cpuSeconds - floor[i].cpuSeconds
+      : NaN,
+  );
+  return diffs.length > 0 && diffs.every((d) => Number.isFinite(d)) ? median(diffs) : undefined;
 }
 
 function median(values: number[]): number {
@@ -113,11 +143,13 @@ function median(values: number[]): number {
 
 function figure(name: string, samples: Sample[], extra: Partial<Figure> = {}): Figure {
   const peaks = samples.map((s) => s.peakMiB).filter((p): p is number => p !== undefined);
+  const cpus = samples.map((s) => s.cpuSeconds).filter((c): c is number => c !== undefined);
   return {
     name,
     samples,
     seconds: median(samples.map((s) => s.seconds)),
     peakMiB: peaks.length > 0 ? Math.max(...peaks) : undefined,
+    cpuSeconds: cpus.length === samples.length && cpus.length > 0 ? median(cpus) : undefined,
     exitCode: Math.max(...samples.map((s) => s.exitCode)),
     ...extra,
   };
@@ -148,6 +180,7 @@ function rows(figures: Figure[]): string[][] {
     f.name,
     fmt(f.seconds),
     range(f),
+    f.cpuSeconds !== undefined ? fmt(f.cpuSeconds) : "",
     f.peakMiB !== undefined ? `${f.peakMiB.toFixed(0)} MiB` : "n/a",
     f.target ?? "",
     f.ratio !== undefined ? `${(f.ratio * 100).toFixed(0)}%${f.ratio < 1 ? " ok" : " OVER"}` : "",
@@ -155,7 +188,7 @@ function rows(figures: Figure[]): string[][] {
   ]);
 }
 
-const HEADER = ["measurement", "median", "range", "peak RSS", "target", "of target", "note"];
+const HEADER = ["measurement", "median", "range", "CPU", "peak RSS", "target", "of target", "note"];
 
 function textTable(body: string[][]): string {
   const all = [HEADER, ...body];
@@ -182,11 +215,13 @@ async function main(): Promise<number> {
   const { values: opts } = parseArgs({
     args: process.argv.slice(2),
     options: {
-      repeat: { type: "string", default: "7" },
+      repeat: { type: "string", default: "5" },
+      sites: { type: "string", default: "400" },
       "skip-test": { type: "boolean", default: false },
     },
   });
-  const n = Math.max(1, Number(opts.repeat) || 7);
+  const n = Math.max(1, Number(opts.repeat) || 5);
+  const sites = Math.max(0, Number(opts.sites) || 0);
   const node = process.execPath;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const load = () =>
@@ -196,59 +231,149 @@ async function main(): Promise<number> {
       .join(" ");
   const startLoad = load();
   log(`bench: ${os.cpus().length} CPUs, node ${process.version}, load ${startLoad}, ${n} runs per figure`);
+  const child = (args: string[]) => measure(node, [...NODE_TS, CHILD, ...args]);
 
   // Which SDK classes the program uses: from one evaluation, so the floor loads the same.
-  log("bench: warm-up evaluation (not counted)");
-  const modules = new Set<string>();
+  log("bench: warm-up evaluations (not counted)");
+  const classes = new Set<string>();
+  const resources = new Map<string, number>();
   for (const stack of STACKS) {
-    const warm = childReport(await measure(node, [...NODE_TS, CHILD, "stack", stack]), `evaluate ${stack}`);
-    warm.modules?.forEach((m) => modules.add(m));
+    const warm = childReport(await child(["stack", stack]), `evaluate ${stack}`);
+    warm.classes?.forEach((c) => classes.add(c));
+    resources.set(stack, warm.resources ?? 0);
   }
-  const moduleList = [...modules].sort();
+  const floorArgs = ["floor", "--classes", [...classes].sort().join(",")];
 
   // The floor and the evaluations take turns, so a drift in the machine's load weighs on all
-  // of them alike instead of on whichever ran last.
-  const floorArgs = [...NODE_TS, CHILD, "floor", "--modules", moduleList.join(",")];
-  log(`bench: floor (${moduleList.join(", ")}) and each stack's evaluation, in turns`);
-  const floorSamples: Sample[] = [];
-  const stackSamples = new Map<string, Sample[]>(STACKS.map((s) => [s, []]));
-  for (let i = 0; i < n; i++) {
-    floorSamples.push(await measure(node, floorArgs));
+  // of them alike instead of on whichever ran last; each evaluation is set against the floor of
+  // its own turn. Under cmd/run (what `pulumi preview` runs), then in the harness (what the tests
+  // and `npm run plan` run).
+  const figures: Figure[] = [];
+  const costs = new Map<string, number>();
+  const runners = [
+    {
+      runner: "cli",
+      what: "under cmd/run",
+      floorName: "floor: cmd/run as the CLI starts it, the SDK classes used; no resources",
+    },
+    {
+      runner: "harness",
+      what: "in the harness",
+      floorName: "floor: the harness's mock engine, stack config, the SDK classes used",
+    },
+  ] as const;
+  for (const { runner, what, floorName } of runners) {
+    log(`bench: the floor and each stack's evaluation ${what}, in turns`);
+    const floorSamples: Sample[] = [];
+    const stackSamples = new Map<string, Sample[]>(STACKS.map((s) => [s, []]));
+    for (let i = 0; i < n; i++) {
+      floorSamples.push(asMeasured(await child([...floorArgs, "--runner", runner]), "floor"));
+      for (const stack of STACKS) {
+        const sample = await child(["stack", stack, "--runner", runner]);
+        stackSamples.get(stack)?.push(asMeasured(sample, `evaluate ${stack}`));
+      }
+    }
+    figures.push(figure(floorName, floorSamples));
     for (const stack of STACKS) {
-      stackSamples.get(stack)?.push(await measure(node, [...NODE_TS, CHILD, "stack", stack]));
+      const samples = stackSamples.get(stack) ?? [];
+      const count = resources.get(stack) ?? 0;
+      const perTurn = samples.map((s, i) => s.seconds - floorSamples[i].seconds);
+      const cost = median(perTurn);
+      costs.set(`${runner} ${stack}`, cost);
+      figures.push(figure(`evaluate ${stack} ${what} (${count} resources)`, samples), {
+        name: `  program's own cost, ${stack} ${what} (evaluate − floor, per turn)`,
+        samples: [],
+        seconds: cost,
+        cpuSeconds: cpuCost(samples, floorSamples),
+        exitCode: 0,
+        target: `< ${TARGETS.programCostSeconds} s`,
+        ratio: cost / TARGETS.programCostSeconds,
+        note: `per turn ${Math.min(...perTurn).toFixed(2)}–${Math.max(...perTurn).toFixed(2)} s; ${((cost * 1000) / (count || 1)).toFixed(1)} ms/resource`,
+      });
     }
   }
-  const figures: Figure[] = [];
-  const floor = figure(
-    "floor: mock engine, stack config, the SDK classes used; no resources",
-    withChildRss(floorSamples),
-  );
-  childReport(floor.samples[0], "floor");
-  figures.push(floor);
 
-  for (const stack of STACKS) {
-    const samples = withChildRss(stackSamples.get(stack) ?? []);
-    const report = childReport(samples[0], `evaluate ${stack}`);
-    const evaluation = figure(`evaluate ${stack} (${report.resources ?? "?"} resources)`, samples);
-    // Each evaluation against the floor of its own turn: the load of that moment cancels out.
-    const costs = samples.map((s, i) => s.seconds - floorSamples[i].seconds);
-    const cost = median(costs);
-    figures.push(evaluation, {
-      name: `  program's own cost, ${stack} (evaluate − floor, per turn)`,
-      samples: [],
-      seconds: cost,
-      exitCode: 0,
-      target: `< ${TARGETS.programCostSeconds} s`,
-      ratio: cost / TARGETS.programCostSeconds,
-      note: `per turn ${Math.min(...costs).toFixed(2)}–${Math.max(...costs).toFixed(2)} s`,
-    });
+  log("bench: the policy pack's start as the CLI starts it");
+  const packSamples: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    packSamples.push(asMeasured(await child(["pack"]), "policy pack start"));
   }
+  const pack = figure(
+    "policy pack start: cmd/run-policy-pack, its JavaScript build, until it serves",
+    packSamples,
+  );
+  figures.push({
+    ...pack,
+    target: `< ${TARGETS.packStartSeconds} s`,
+    ratio: pack.seconds / TARGETS.packStartSeconds,
+  });
+
   for (const stack of STACKS) {
     log(`bench: npm run plan -- --stack ${stack}`);
     const samples = await repeat(n, "npm", ["run", "-s", "plan", "--", "--stack", stack]);
     const f = figure(`npm run plan -- --stack ${stack}`, samples);
     figures.push({ ...f, target: `< ${TARGETS.planSeconds} s`, ratio: f.seconds / TARGETS.planSeconds });
   }
+
+  if (sites > 0) {
+    let bigCount = 0;
+    // The grown stack takes ten times as long: at most 3 runs of each of its figures.
+    const bigRuns = Math.min(n, 3);
+    for (const { runner, what } of runners) {
+      log(`bench: production grown to ${sites} sites: evaluation ${what}, in turns with the floor`);
+      const bigSamples: Sample[] = [];
+      const bigFloor: Sample[] = [];
+      let bigResources = 0;
+      for (let i = 0; i < bigRuns; i++) {
+        bigFloor.push(asMeasured(await child([...floorArgs, "--runner", runner]), "floor"));
+        const sample = await child(["stack", "production", "--sites", String(sites), "--runner", runner]);
+        bigResources = childReport(sample, `evaluate production --sites ${sites}`).resources ?? 0;
+        bigSamples.push(asMeasured(sample, `evaluate production --sites ${sites}`));
+      }
+      bigCount = bigResources;
+      const perTurn = bigSamples.map((s, i) => s.seconds - bigFloor[i].seconds);
+      const cost = median(perTurn);
+      const perResource = (cost * 1000) / bigResources;
+      const bigCpu = cpuCost(bigSamples, bigFloor);
+      const cpuNote =
+        bigCpu === undefined ? "" : `; CPU ${((bigCpu * 1000) / bigResources).toFixed(1)} ms/resource`;
+      const basePerResource =
+        ((costs.get(`${runner} production`) ?? 0) * 1000) / (resources.get("production") || 1);
+      figures.push(
+        figure(`evaluate production with ${sites} sites ${what} (${bigResources} resources)`, bigSamples),
+        {
+          name: `  program's own cost with ${sites} sites ${what}, per resource`,
+          samples: [],
+          seconds: cost,
+          cpuSeconds: bigCpu,
+          exitCode: 0,
+          target: `< ${TARGETS.msPerResource} ms/resource`,
+          ratio: perResource / TARGETS.msPerResource,
+          note: `${perResource.toFixed(1)} ms/resource (the stack as it is: ${basePerResource.toFixed(1)})${cpuNote}`,
+        },
+      );
+    }
+    log(`bench: npm run plan, production grown to ${sites} sites`);
+    const stackFile = writeManySitesStackFile("production", path.join(ROOT, "Pulumi.production.yaml"), sites);
+    try {
+      const planSamples = await repeat(bigRuns, "npm", [
+        ...["run", "-s", "plan", "--", "--stack", "production", "--stack-file", stackFile],
+      ]);
+      const plan = figure(`npm run plan, production with ${sites} sites`, planSamples);
+      const planPerResource = (plan.seconds * 1000) / bigCount;
+      const planBase = figures.find((f) => f.name === "npm run plan -- --stack production");
+      const planBasePerResource = ((planBase?.seconds ?? 0) * 1000) / (resources.get("production") || 1);
+      figures.push({
+        ...plan,
+        target: `< ${TARGETS.msPerResource} ms/resource`,
+        ratio: planPerResource / TARGETS.msPerResource,
+        note: `${planPerResource.toFixed(1)} ms/resource (the stack as it is: ${planBasePerResource.toFixed(1)}; marginal: ${(((plan.seconds - (planBase?.seconds ?? 0)) * 1000) / Math.max(1, bigCount - (resources.get("production") ?? 0))).toFixed(1)})`,
+      });
+    } finally {
+      fs.rmSync(stackFile, { force: true });
+    }
+  }
+
   if (!opts["skip-test"]) {
     log("bench: npm test (once)");
     const samples = [await measure("npm", ["test"])];
@@ -271,7 +396,7 @@ async function main(): Promise<number> {
       textTable(body),
       "",
       `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; load average at start ${startLoad}, at end ${endLoad}.`,
-      `Times are medians of ${n} fresh processes (npm test: one run); peak RSS is the largest single process (${fs.existsSync(TIME) ? "/usr/bin/time %M" : "no /usr/bin/time: the evaluations' own maxRSS only"}).`,
+      `Times are medians of ${n} fresh processes (npm test: one run): the measured process's own, spawn to exit (the pack: to serving); the plans and npm test from here, with peak RSS and CPU from ${fs.existsSync(TIME) ? "/usr/bin/time (%M, %U + %S: the plan's pack included)" : "nowhere (no /usr/bin/time)"}. CPU is the median CPU time (user + system) of the measured process: on a busy machine wall times stretch, CPU times much less.`,
       "",
       "Markdown:",
       "",

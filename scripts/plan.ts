@@ -25,7 +25,6 @@
  */
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { isStackName, policyConfigFile, STACKS } from "../test/harness/constants";
@@ -110,8 +109,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const packDir = path.resolve(args["policy-pack"] ?? path.join(root, "policy"));
   // The pack's process starts first, before this script loads the program, the mock engine and
-  // the gRPC client (about a second): its start, type-checking the pack under ts-node as the CLI
-  // does, takes longest, and it shares no state with the rest.
+  // the gRPC client: it starts as the CLI starts it (its JavaScript build, policy/bin), beside the
+  // evaluation, and shares no state with it. A missing or stale build is refused (exit 4).
   const abort = new AbortController();
   let spawned: ChildProcess | Error;
   try {
@@ -119,13 +118,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     spawned = e instanceof Error ? e : new Error(String(e)); // e.g. not installed: the report says so
   }
-  // The pack's start is the plan's critical path and this process's evaluation is not (it ends
-  // a second or more before the pack serves), so this process yields the CPU to it.
-  try {
-    os.setPriority(os.constants.priority.PRIORITY_LOW);
-  } catch {
-    // not permitted here: the plan only takes a little longer
-  }
+  // The pack serves in well under a second from its JavaScript build, before this process has
+  // evaluated the stack: the evaluation is the critical path, so this process keeps its priority.
   const { checkConfig, evaluateStack } = await import("./lib/evaluate");
   const { diagramTitle, mermaidDiagram } = await import("./lib/diagram");
   const { buildPlan, renderText } = await import("./lib/plan");

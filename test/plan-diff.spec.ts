@@ -6,7 +6,7 @@
  * the rules of the diff on small fabricated resources; the replacement table; and the command.
  */
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,6 +18,7 @@ import { SECRET } from "../scripts/lib/model";
 import { resourceTree, TreeNode } from "../scripts/lib/tree";
 import { inputEffect, REPLACEMENTS } from "../scripts/lib/replacements";
 import type { CapturedResource } from "./harness/engine";
+import { runPlan } from "./harness/spawn";
 import {
   cloneValues,
   readStackValues,
@@ -606,27 +607,6 @@ describe("plan --against: a git ref's own program and stack file", function () {
     assert.throws(() => materialize("--upload-pack=x", dir), RefError);
   });
 });
-
-function runPlan(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--require",
-        path.join(ROOT, "test", "harness", "register.js"),
-        path.join(ROOT, "scripts", "plan.ts"),
-        ...args,
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe("npm run plan -- --against (spawned)", function () {
   this.timeout(300_000);

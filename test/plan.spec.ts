@@ -5,7 +5,6 @@
  * No timing is asserted here: `npm run bench` measures.
  */
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -27,32 +26,7 @@ import type { CapturedResource } from "./harness/engine";
 import { ROOT, runStack, SECRET_PLACEHOLDERS, StackRun } from "./harness/stack";
 import { isStackName } from "./harness/constants";
 import { CONTAINER } from "./harness/types";
-
-interface Spawned {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a shell command line in the repository as an operator types it (node and npm on PATH). */
-function runShell(command: string): Promise<Spawned> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
-      },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { runPlan, runShell, Spawned } from "./harness/spawn";
 
 /** The `npm run … plan … --json` command lines of the README's and docs' shell blocks. */
 function documentedJsonPlanCommands(): string[] {
@@ -70,27 +44,6 @@ function documentedJsonPlanCommands(): string[] {
     }
   }
   return commands;
-}
-
-function runPlan(args: string[]): Promise<Spawned> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--require",
-        path.join(ROOT, "test", "harness", "register.js"),
-        path.join(ROOT, "scripts", "plan.ts"),
-        ...args,
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
 }
 
 /** A minimal captured resource for the pure model functions. */

@@ -166,7 +166,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
   return state;
 }
 
-const mocks: pulumi.runtime.Mocks = {
+/** The mock providers every evaluation runs against (also behind cli-run.ts's engine). */
+export const mocks: pulumi.runtime.Mocks = {
   newResource: (args) => ({
     id: args.id || `${args.name}-id`,
     state: mockState(args),

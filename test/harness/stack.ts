@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { EXTERNAL_SECRETS, externalSecretsHeld } from "../../components/secrets/inventory";
 import { isSecureNode, ProjectConfig, readProjectConfig, stackConfigProblems } from "./cli-config";
+import { programEntry } from "./cli-program";
 import { StackName } from "./constants";
 import { Capture, capture, PROJECT, resolve, useStack } from "./engine";
 
@@ -204,8 +205,10 @@ export function cloneValues(values: StackValues): StackValues {
 }
 
 /**
- * Evaluates `index.ts` for `stack` with `values` (default: the stack file) and returns what it
- * registered and exported.
+ * Evaluates the program for `stack` with `values` (default: the stack file) and returns what it
+ * registered and exported. The program is the module the Pulumi CLI runs (package.json `main`,
+ * `index.ts`), loaded through the loader Pulumi.yaml gives the CLI (`register.js`); see
+ * cli-program.ts.
  */
 export async function runStack(
   stack: StackName,
@@ -214,7 +217,8 @@ export async function runStack(
 ): Promise<StackRun> {
   useStack(stack);
   installConfig(values, secrets);
-  const entry = require.resolve(path.join(ROOT, "index.ts"));
+  // The entry point and loader the Pulumi CLI uses (Pulumi.yaml, package.json): cli-program.ts.
+  const entry = programEntry();
   delete require.cache[entry];
   let exported: Record<string, unknown> = {};
   const result = await capture(() => {

@@ -1,0 +1,267 @@
+/**
+ * How the Pulumi CLI loads the program and the policy pack (docs/cli-loading.md), and that the
+ * tests, the plan and the bench load them the same way: Pulumi.yaml gives the CLI's language host
+ * `typescript: false` (no ts-node, no type check) and `nodeargs: --require ./register.js` (SWC);
+ * the program runs under the real `@pulumi/pulumi/cmd/run` so started; the pack's package.json
+ * `main` is its JavaScript build, which `cmd/run-policy-pack` requires, and a build that no longer
+ * matches its sources is refused.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { cliProgram, loaderProblem, programEntry, splitArgs } from "./harness/cli-program";
+import { CliRun, runUnderCli } from "./harness/cli-run";
+import { packBuildProblem, POLICY_DIR, spawnPolicyPack } from "./harness/pack-process";
+import { readStackValues, ROOT, runStack, runtimeConfig, secretsFor } from "./harness/stack";
+
+interface PackageJson {
+  main?: string;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+}
+
+/** A copy of the pack's sources, build script, manifest and build, without its dependencies. */
+function copyPack(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-copy-"));
+  for (const file of fs.readdirSync(POLICY_DIR)) {
+    if (file !== "node_modules") {
+      fs.cpSync(path.join(POLICY_DIR, file), path.join(dir, file), { recursive: true });
+    }
+  }
+  return dir;
+}
+
+describe("how the CLI loads the program", () => {
+  it("Pulumi.yaml runs it without ts-node, through ./register.js, from package.json's main", () => {
+    const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+      main?: string;
+      runtime: { name: string; options: Record<string, unknown> };
+    };
+    assert.deepEqual(project.runtime, {
+      name: "nodejs",
+      options: { typescript: false, nodeargs: "--require ./register.js", packagemanager: "npm" },
+    });
+    assert.equal(project.main, undefined);
+    const program = cliProgram();
+    assert.deepEqual(program, {
+      root: ROOT,
+      typescript: false,
+      nodeArgs: ["--require", "./register.js"],
+      loader: path.join(ROOT, "register.js"),
+      entry: path.join(ROOT, "index.ts"),
+    });
+    assert.equal(programEntry(), path.join(ROOT, "index.ts"));
+  });
+
+  it("this process loads TypeScript through that very loader", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loader = require(path.join(ROOT, "register.js")) as { loadTypeScript: unknown };
+    assert.equal(typeof loader.loadTypeScript, "function");
+    assert.equal(require.extensions[".ts"], loader.loadTypeScript);
+  });
+
+  it("the loader's SWC is a runtime dependency, the type checker only a development one", () => {
+    const pkg = readJson<PackageJson>(path.join(ROOT, "package.json"));
+    // Pinned exactly, as every dependency here (renovate bumps it).
+    assert.match(pkg.dependencies?.["@swc/core"] ?? "", /^\d+\.\d+\.\d+$/);
+    assert.equal(pkg.devDependencies?.["@swc/core"], undefined);
+    assert.equal(pkg.dependencies?.typescript, undefined);
+    assert.equal(pkg.dependencies?.["ts-node"], undefined);
+    // Type errors stop `npm test` before any suite runs, and CI runs it before any preview.
+    assert.match(pkg.scripts?.test ?? "", /^npm run typecheck && /);
+    assert.match(pkg.scripts?.typecheck ?? "", /tsc -p tsconfig\.json --noEmit/);
+    assert.match(pkg.scripts?.typecheck ?? "", /tsc -p policy\/tsconfig\.json --noEmit/);
+    for (const script of ["plan", "bench", "diagram"]) {
+      assert.match(pkg.scripts?.[script] ?? "", /^node --require \.\/register\.js scripts\//, script);
+    }
+  });
+
+  it("in CI, every job that runs the CLI waits for the type check (npm test)", () => {
+    const jobsRunningPulumi: string[] = [];
+    for (const file of ["preview.yml", "deploy.yml"]) {
+      const doc = parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8")) as {
+        jobs: Record<string, { needs?: string | string[]; steps: { run?: string; uses?: string }[] }>;
+      };
+      const typeChecked = new Set(
+        Object.entries(doc.jobs)
+          .filter(([, job]) => job.steps.some((s) => s.run === "npm test"))
+          .map(([name]) => name),
+      );
+      assert.ok(typeChecked.size > 0, file);
+      const waitsForCheck = (name: string): boolean => {
+        const needs = doc.jobs[name].needs;
+        const list = needs === undefined ? [] : Array.isArray(needs) ? needs : [needs];
+        return list.some((n) => typeChecked.has(n) || waitsForCheck(n));
+      };
+      for (const [name, job] of Object.entries(doc.jobs)) {
+        if (job.steps.some((s) => s.uses?.startsWith("pulumi/actions@"))) {
+          jobsRunningPulumi.push(`${file} ${name}`);
+          assert.ok(waitsForCheck(name), `${file} ${name} runs the CLI before npm test passed`);
+        }
+      }
+    }
+    assert.deepEqual(jobsRunningPulumi, [
+      "preview.yml preview",
+      "deploy.yml staging",
+      "deploy.yml production",
+    ]);
+  });
+
+  it("splits nodeargs as the language host does", () => {
+    assert.deepEqual(splitArgs("--require ./register.js"), ["--require", "./register.js"]);
+    assert.deepEqual(splitArgs(`  -r "./a b.js"  --x='y z' c\\ d `), ["-r", "./a b.js", "--x=y z", "c d"]);
+    assert.deepEqual(splitArgs(""), []);
+    assert.throws(() => splitArgs(`--require "x`), /unterminated " quote/);
+  });
+
+  it("refuses a project that would have the CLI type-check, or names no loader, or an unloaded loader", () => {
+    const cases: [string, { typescript: boolean; loader?: string }, RegExp | undefined][] = [
+      ["runtime: nodejs", { typescript: true }, /typescript: false and nodeargs/],
+      [
+        "runtime:\n  name: nodejs\n  options:\n    typescript: true\n    nodeargs: --require ./register.js",
+        { typescript: true, loader: "register.js" },
+        /typescript: false and nodeargs/,
+      ],
+      [
+        "runtime:\n  name: nodejs\n  options:\n    typescript: false",
+        { typescript: false },
+        /typescript: false and nodeargs/,
+      ],
+      [
+        "runtime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: -r ./register.js",
+        { typescript: false, loader: "register.js" },
+        /start this process with --require .*register\.js/,
+      ],
+    ];
+    for (const [runtime, expected, problem] of cases) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "project-"));
+      try {
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: x\n${runtime}\n`);
+        fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ main: "main.ts" }));
+        fs.writeFileSync(path.join(dir, "main.ts"), "");
+        fs.writeFileSync(path.join(dir, "register.js"), "");
+        const program = cliProgram(dir);
+        assert.equal(program.typescript, expected.typescript, runtime);
+        assert.equal(program.loader, expected.loader && path.join(dir, expected.loader), runtime);
+        assert.equal(program.entry, path.join(dir, "main.ts"));
+        assert.match(loaderProblem(program) ?? "", problem ?? /^$/, runtime);
+        if (program.loader !== undefined && !program.typescript) {
+          assert.equal(loaderProblem(program, { [program.loader]: {} }), undefined);
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    assert.equal(loaderProblem(cliProgram()), undefined);
+  });
+
+  describe("under the real cmd/run, started as the language host starts it", () => {
+    let run: CliRun;
+    before(async function () {
+      this.timeout(300_000);
+      const values = readStackValues("production");
+      const config = runtimeConfig(values, secretsFor("production", values));
+      run = await runUnderCli("production", config.values, [...config.secretKeys]);
+    });
+
+    it("starts node with Pulumi.yaml's nodeargs before the runner, in the project directory", () => {
+      assert.deepEqual(run.args.slice(0, 2), ["--require", "./register.js"]);
+      assert.equal(run.args[4], require.resolve("@pulumi/pulumi/cmd/run", { paths: [ROOT] }));
+      assert.equal(run.args.at(-1), ".");
+    });
+
+    it("evaluates the program and exits 0, registering what the harness registers", async () => {
+      assert.equal(
+        run.exitCode,
+        0,
+        `${run.stderr}\n${run.logs.filter((l) => !l.startsWith("0 ")).join("\n")}`,
+      );
+      const inProcess = await runStack("production");
+      const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
+      const underCli = run.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map(key);
+      assert.equal(run.registrations.filter((r) => r.type === "pulumi:pulumi:Stack").length, 1);
+      assert.deepEqual(underCli.sort(), inProcess.capture.resources.map(key).sort());
+      assert.ok(underCli.length > 100, `${underCli.length} resources`);
+    });
+
+    it("loads index.ts through register.js, with neither ts-node nor a TypeScript compile", () => {
+      const files = run.modules.map((m) => m.file);
+      assert.ok(files.includes(path.join(ROOT, "register.js")));
+      assert.ok(files.includes(path.join(ROOT, "index.ts")));
+      assert.deepEqual(
+        files.filter((f) => /[\\/]node_modules[\\/](ts-node|@swc[\\/]register|@cspotcode)[\\/]/.test(f)),
+        [],
+      );
+      // The SDK itself requires the TypeScript library, for its function serialization's parser
+      // (runtime/closure/parseFunction.js, through typescript-shim.js); nothing else may.
+      const typescript = run.modules.filter((m) => /[\\/]node_modules[\\/]typescript[\\/]/.test(m.file));
+      assert.deepEqual(
+        typescript.map((m) => path.relative(ROOT, m.parent ?? "")),
+        [path.join("node_modules", "@pulumi", "pulumi", "typescript-shim.js")],
+      );
+    });
+  });
+});
+
+describe("how the CLI starts the policy pack", () => {
+  it("its package.json main is the JavaScript build, made on install", () => {
+    const pkg = readJson<PackageJson>(path.join(POLICY_DIR, "package.json"));
+    assert.equal(pkg.main, "bin/index.js");
+    assert.deepEqual(pkg.scripts, { build: "node build.js", prepare: "node build.js" });
+    // run-policy-pack requires the pack's directory: Node resolves it through `main`.
+    assert.equal(require.resolve(POLICY_DIR), path.join(POLICY_DIR, "bin", "index.js"));
+    const root = readJson<PackageJson>(path.join(ROOT, "package.json"));
+    assert.match(root.scripts?.postinstall ?? "", /^npm ci --prefix policy\b/);
+  });
+
+  it("the build in policy/bin is the build of the current sources", () => {
+    assert.equal(packBuildProblem(), undefined);
+    for (const file of fs.readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts"))) {
+      assert.ok(fs.existsSync(path.join(POLICY_DIR, "bin", file.replace(/\.ts$/, ".js"))), file);
+    }
+  });
+
+  it("a changed source, a changed tsconfig, a missing stamp or a missing build is refused", () => {
+    const cases: [string, (dir: string) => void, RegExp][] = [
+      ["source", (d) => fs.appendFileSync(path.join(d, "tags.ts"), "\n// changed\n"), /build is stale/],
+      ["new source", (d) => fs.writeFileSync(path.join(d, "extra.ts"), "export {};\n"), /build is stale/],
+      ["tsconfig", (d) => fs.appendFileSync(path.join(d, "tsconfig.json"), "\n"), /build is stale/],
+      ["stamp", (d) => fs.rmSync(path.join(d, "bin", "build-stamp.json")), /has no bin\/build-stamp\.json/],
+      [
+        "build",
+        (d) => fs.rmSync(path.join(d, "bin"), { recursive: true }),
+        /is not built \(bin\/index\.js is missing\)/,
+      ],
+    ];
+    for (const [what, change, message] of cases) {
+      const dir = copyPack();
+      try {
+        assert.equal(packBuildProblem(dir), undefined, `${what}: the unchanged copy`);
+        change(dir);
+        const problem = packBuildProblem(dir);
+        assert.match(problem ?? "", message, what);
+        assert.match(problem ?? "", /run npm run build --prefix /, what);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it("the harness (tests, plan, bench) will not start a stale build", () => {
+    const dir = copyPack();
+    try {
+      fs.symlinkSync(path.join(POLICY_DIR, "node_modules"), path.join(dir, "node_modules"));
+      fs.appendFileSync(path.join(dir, "images.ts"), "\n// changed\n");
+      assert.throws(() => spawnPolicyPack(dir), /the policy pack's build is stale/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
