@@ -272,6 +272,62 @@ async function startServer(flags: string[], cnf: readonly RenderedFile[] = []): 
   return new Server(dir, port, () => stop(server.child));
 }
 
+/** `1K` `256M` `1G` as bytes; other values as they are. */
+function bytes(value: string): string {
+  const m = /^(\d+)([KMG])$/i.exec(value);
+  return m ? String(Number(m[1]) * 1024 ** " KMG".indexOf(m[2].toUpperCase())) : value;
+}
+
+/**
+ * The `name = value` options of the server groups of option files, as the server reads them
+ * (dashes as underscores); a flag on the command line wins over the file.
+ */
+export function serverOptions(cnf: string, flags: readonly string[]): Map<string, string> {
+  const options = new Map<string, string>();
+  let group = "";
+  for (const raw of cnf.split("\n")) {
+    const line = raw.replace(/#.*$/, "").trim();
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      group = header[1];
+    } else if (/^(mysqld|mariadbd|server|mariadb|mariadb-10\.11)$/.test(group) && line.includes("=")) {
+      const at = line.indexOf("=");
+      options.set(line.slice(0, at).trim().replace(/-/g, "_"), line.slice(at + 1).trim());
+    }
+  }
+  for (const flag of flags) {
+    const m = /^--([^=]+)=(.*)$/.exec(flag);
+    if (m && options.has(m[1].replace(/-/g, "_"))) {
+      options.set(m[1].replace(/-/g, "_"), m[2]);
+    }
+  }
+  return options;
+}
+
+/** Every option of the conf.d files reads back from the running server as the file (or a flag) sets it. */
+function checkOptionsRead(server: Server, cnf: readonly RenderedFile[], flags: readonly string[]): void {
+  for (const f of cnf) {
+    const options = serverOptions(f.content.split(LOG_DIR).join(`${server.dir}/log/`), flags);
+    assert.ok(options.size > 0, `${f.path}: no server option`);
+    const names = [...options.keys()];
+    const read = server.asProgram(
+      `SELECT ${names.map((n) => `@@${n}`).join(", ")};`,
+      "--batch --skip-column-names",
+    );
+    if (read.code !== 0) {
+      throw failure(`${f.path}: the server does not know every option`, read);
+    }
+    const got = read.stdout.replace(/\n$/, "").split("\t");
+    names.forEach((n, i) => {
+      const want = bytes(options.get(n) ?? "");
+      // Numbers as numbers: long_query_time = 2 reads back as 2.000000.
+      const same = /^-?[\d.]+$/.test(want) ? Number(got[i]) === Number(want) : got[i] === want;
+      assert.ok(same, `${f.path}: ${n} reads back as ${got[i]}, the file sets ${want}`);
+    });
+    say(`  ${f.path}: ${names.length} options read back from the running server as set`);
+  }
+}
+
 /** Every SQL of one server through the client as the program runs it, all of it twice. */
 function applyTwice(server: Server, mine: RenderedExec[]): void {
   for (const round of [1, 2]) {
@@ -339,6 +395,7 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
         say(`server ${target}${flags.length ? ` with the rendered flags ${flags.join(" ")}` : ""}`);
         const server = await startServer(flags, cnf);
         try {
+          checkOptionsRead(server, cnf, flags);
           const existing = [...new Set(mine.map((r) => r.component))].flatMap((c) =>
             estateDatabases(stack, c),
           );
