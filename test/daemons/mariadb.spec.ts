@@ -403,6 +403,16 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
             say(
               `  the estate's state before the program: ${existing.join(", ")} (the taken-over sites' databases, blog.sites) exist; the program's SQL only grants on them`,
             );
+            for (const db of existing) {
+              const creates = mine.filter((r) =>
+                new RegExp(`CREATE DATABASE[^;]*\`${db}\``, "i").test(r.stdin),
+              );
+              assert.deepEqual(
+                creates.map(nameOf),
+                [],
+                `${target}: the program's SQL creates ${db}, which the running estate already holds`,
+              );
+            }
             const created = server.asProgram(
               existing
                 .map((db) => `CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n`)
