@@ -39,6 +39,8 @@ export interface ContainerInfo {
   image: string;
   /** Every name this container can resolve on its networks: container names, hostnames, aliases. */
   reachableNames: string[];
+  /** Its `extra_hosts` entries (`name` -> address), as the container's hosts file maps them. */
+  extraHosts: { host: string; ip: string }[];
   command: string[];
   entrypoint: string[];
   envs: string[];
@@ -197,6 +199,10 @@ export function extract(stack: StackName, resources: CapturedResource[]): Render
       hostname: String(c.inputs.hostname ?? ""),
       image: imageRefs.get(String(c.inputs.image)) ?? "",
       reachableNames: [...names].filter((n) => n !== "" && n !== "undefined").sort(),
+      extraHosts: ((c.inputs.hosts ?? []) as { host: string; ip: string }[]).map((h) => ({
+        host: String(h.host),
+        ip: String(h.ip),
+      })),
       command: strings(c.inputs.command),
       entrypoint: strings(c.inputs.entrypoints),
       envs: strings(c.inputs.envs),

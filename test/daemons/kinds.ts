@@ -9,6 +9,7 @@ import { Rendered, RenderedFile, contentHash, execContainer, shellScript } from 
 export type Kind =
   | "mariadb-sql"
   | "mariadb-flags"
+  | "mariadb-cnf"
   | "dovecot-conf"
   | "postfix-conf"
   | "postfix-map"
@@ -21,6 +22,7 @@ export type Kind =
   | "clamav-conf"
   | "shell-script"
   | "email-worker"
+  | "ssmtp-conf"
   | "unchecked";
 
 /** One kind: the daemon that checks it and how to recognise its artefacts. */
@@ -45,6 +47,11 @@ export const KINDS: readonly KindSpec[] = [
     kind: "mariadb-flags",
     daemon: "MariaDB",
     matches: (r) => r.shape === "argv" && r.which === "command" && image(r, "mariadb"),
+  },
+  {
+    kind: "mariadb-cnf",
+    daemon: "MariaDB",
+    matches: (r) => file(r, /^\/etc\/mysql\/(conf\.d|mariadb\.conf\.d)\/[^/]+\.cnf$/),
   },
   { kind: "dovecot-conf", daemon: "Dovecot", matches: (r) => file(r, /^\/etc\/dovecot\//) },
   { kind: "postfix-conf", daemon: "Postfix", matches: (r) => file(r, /^\/etc\/postfix\/(main|master)\.cf$/) },
@@ -77,6 +84,11 @@ export const KINDS: readonly KindSpec[] = [
     kind: "email-worker",
     daemon: "workerd",
     matches: (r) => r.shape === "worker" && /\basync\s+email\s*\(|\bemail\s*[:(]/.test(r.content),
+  },
+  {
+    kind: "ssmtp-conf",
+    daemon: "ssmtp's documented keys (Debian's ssmtp conflicts with postfix)",
+    matches: (r) => file(r, /^\/etc\/ssmtp\/ssmtp\.conf$/),
   },
 ];
 
@@ -127,19 +139,26 @@ export const EXPECTED_KINDS: Readonly<Record<string, readonly Kind[]>> = {
   blog: [
     "mariadb-sql",
     "mariadb-flags",
+    "mariadb-cnf",
     "nginx-conf",
     "php",
     "php-ini",
     "php-fpm-pool",
     "redis-flags",
     "shell-script",
+    "ssmtp-conf",
   ],
   tunnel: ["email-worker"],
 };
 
-/** Expected kinds that only some stacks render, by component: the relay credentials exist only where the relay authenticates. */
+/**
+ * Expected kinds that only some stacks render, by component: the relay credentials exist only
+ * where the relay authenticates; the blog's only shell script is a new WordPress site's install,
+ * and production has no new site (every site there is taken over), staging has one.
+ */
 export const ONLY_IN: Readonly<Record<string, Partial<Record<Kind, readonly StackName[]>>>> = {
   mail: { "postfix-map": ["production"] },
+  blog: { "shell-script": ["staging"] },
 };
 
 /**

@@ -1,7 +1,10 @@
 /**
  * MariaDB (Debian's mariadb-server 10.11, the pinned image's series): per database server the
  * program feeds SQL to, a throwaway server in a temporary directory (started with the server
- * flags the program renders for that container), every SQL the program renders run through the
+ * flags the program renders for that container, and the option files it uploads to the
+ * container's conf.d, which the image's my.cnf includes; a bad option stops the server), the
+ * databases the running estate already holds and the program never creates (the taken-over
+ * WordPress sites' databases, from the stack's `blog.sites`) created first, every SQL the program renders run through the
  * client as the program runs it (`--protocol=socket --user=root`, as OS root), twice; then every
  * password rotated the way the program rotates it (later rotation stamps, new external
  * secrets), the rotated SQL applied, the old passwords refused and the new ones accepted over
@@ -9,8 +12,18 @@
  */
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { STACKS, StackName, cloneValues, readStackValues, runStack, secretsFor } from "../harness/stack";
-import { Rendered, RenderedExec, extract, nameOf } from "./artefacts";
+import { parseStackConfig } from "../../config";
+import { databaseSites } from "../../components/blog/schema";
+import {
+  STACKS,
+  StackName,
+  cloneValues,
+  readStackValues,
+  runStack,
+  runtimeConfig,
+  secretsFor,
+} from "../harness/stack";
+import { Rendered, RenderedExec, RenderedFile, extract, nameOf } from "./artefacts";
 import { allRendered } from "./artefacts";
 import {
   IS_ROOT,
@@ -167,9 +180,56 @@ class Server {
   }
 }
 
-/** A throwaway MariaDB with `flags` (the container's command), root by unix socket only. */
-async function startServer(flags: string[]): Promise<Server> {
+/**
+ * The databases the running estate already holds on a component's server, which the program only
+ * grants on and never creates: the blog's taken-over WordPress sites' databases (`blog.sites`).
+ */
+export function estateDatabases(stack: StackName, component: string): string[] {
+  if (component !== "blog") {
+    return [];
+  }
+  const values = readStackValues(stack);
+  const cfg = parseStackConfig(stack, runtimeConfig(values, secretsFor(stack, values)));
+  return databaseSites(cfg.blog.sites)
+    .filter((s) => s.takenOver === true)
+    .map((s) => s.database);
+}
+
+/** The image's MariaDB log directory: option files naming it are pointed at the throwaway server's. */
+const LOG_DIR = "/var/log/mysql/";
+
+/**
+ * A throwaway MariaDB with `flags` (the container's command) and `cnf` (the option files the
+ * program uploads to the container's conf.d, included as the image's my.cnf includes them; log
+ * paths under /var/log/mysql/ moved into the temporary directory), root by unix socket only.
+ */
+async function startServer(flags: string[], cnf: readonly RenderedFile[] = []): Promise<Server> {
   const dir = tempDir("mariadb");
+  const logs = path.join(dir, "log");
+  fs.mkdirSync(logs);
+  let defaults = ["--no-defaults"];
+  if (cnf.length > 0) {
+    fs.mkdirSync(path.join(dir, "conf.d"));
+    for (const f of cnf) {
+      fs.writeFileSync(
+        path.join(dir, "conf.d", path.basename(f.path)),
+        f.content.split(LOG_DIR).join(`${logs}/`),
+      );
+      say(`  ${f.path}: included from conf.d (${LOG_DIR} -> ${logs}/)`);
+    }
+    const main = path.join(dir, "my.cnf");
+    fs.writeFileSync(
+      main,
+      `# The image's /etc/mysql/my.cnf includes conf.d.\n[client-server]\n!includedir ${dir}/conf.d/\n`,
+    );
+    defaults = [`--defaults-file=${main}`];
+  }
+  // With a rendered log_error, the server's own messages go to that file.
+  const errorLog = (): string =>
+    fs
+      .readdirSync(logs)
+      .map((f) => fs.readFileSync(path.join(logs, f), "utf8"))
+      .join("");
   const data = path.join(dir, "data");
   const user = IS_ROOT ? ["--user=root"] : [];
   const install = run([
@@ -186,7 +246,7 @@ async function startServer(flags: string[]): Promise<Server> {
   const port = await freePort();
   const server = start([
     "mariadbd",
-    "--no-defaults",
+    ...defaults,
     ...user,
     `--datadir=${data}`,
     `--socket=${path.join(dir, "mysqld.sock")}`,
@@ -200,13 +260,72 @@ async function startServer(flags: string[]): Promise<Server> {
     `mariadbd (${server.line})`,
     () => {
       if (server.child.exitCode !== null) {
-        throw new Error(`mariadbd exited with ${server.child.exitCode}:\n${server.output()}`);
+        throw new Error(`mariadbd exited with ${server.child.exitCode}:\n${server.output()}${errorLog()}`);
       }
-      return fs.existsSync(path.join(dir, "mysqld.sock")) && /ready for connections/.test(server.output());
+      return (
+        fs.existsSync(path.join(dir, "mysqld.sock")) &&
+        /ready for connections/.test(server.output() + errorLog())
+      );
     },
     60,
   );
   return new Server(dir, port, () => stop(server.child));
+}
+
+/** `1K` `256M` `1G` as bytes; other values as they are. */
+function bytes(value: string): string {
+  const m = /^(\d+)([KMG])$/i.exec(value);
+  return m ? String(Number(m[1]) * 1024 ** " KMG".indexOf(m[2].toUpperCase())) : value;
+}
+
+/**
+ * The `name = value` options of the server groups of option files, as the server reads them
+ * (dashes as underscores); a flag on the command line wins over the file.
+ */
+export function serverOptions(cnf: string, flags: readonly string[]): Map<string, string> {
+  const options = new Map<string, string>();
+  let group = "";
+  for (const raw of cnf.split("\n")) {
+    const line = raw.replace(/#.*$/, "").trim();
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      group = header[1];
+    } else if (/^(mysqld|mariadbd|server|mariadb|mariadb-10\.11)$/.test(group) && line.includes("=")) {
+      const at = line.indexOf("=");
+      options.set(line.slice(0, at).trim().replace(/-/g, "_"), line.slice(at + 1).trim());
+    }
+  }
+  for (const flag of flags) {
+    const m = /^--([^=]+)=(.*)$/.exec(flag);
+    if (m && options.has(m[1].replace(/-/g, "_"))) {
+      options.set(m[1].replace(/-/g, "_"), m[2]);
+    }
+  }
+  return options;
+}
+
+/** Every option of the conf.d files reads back from the running server as the file (or a flag) sets it. */
+function checkOptionsRead(server: Server, cnf: readonly RenderedFile[], flags: readonly string[]): void {
+  for (const f of cnf) {
+    const options = serverOptions(f.content.split(LOG_DIR).join(`${server.dir}/log/`), flags);
+    assert.ok(options.size > 0, `${f.path}: no server option`);
+    const names = [...options.keys()];
+    const read = server.asProgram(
+      `SELECT ${names.map((n) => `@@${n}`).join(", ")};`,
+      "--batch --skip-column-names",
+    );
+    if (read.code !== 0) {
+      throw failure(`${f.path}: the server does not know every option`, read);
+    }
+    const got = read.stdout.replace(/\n$/, "").split("\t");
+    names.forEach((n, i) => {
+      const want = bytes(options.get(n) ?? "");
+      // Numbers as numbers: long_query_time = 2 reads back as 2.000000.
+      const same = /^-?[\d.]+$/.test(want) ? Number(got[i]) === Number(want) : got[i] === want;
+      assert.ok(same, `${f.path}: ${n} reads back as ${got[i]}, the file sets ${want}`);
+    });
+    say(`  ${f.path}: ${names.length} options read back from the running server as set`);
+  }
 }
 
 /** Every SQL of one server through the client as the program runs it, all of it twice. */
@@ -247,6 +366,13 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
     }
   });
 
+  it("refuses to start with an option file holding an unknown option (the check itself)", async () => {
+    const cnf = ofKind(all, "mariadb-cnf")[0] as RenderedFile;
+    assert.ok(cnf);
+    const bad = { ...cnf, content: `${cnf.content}\n[mysqld]\nbogus_option_of_the_suite = 1\n` };
+    await assert.rejects(startServer([], [bad]), /unknown variable 'bogus_option_of_the_suite=1'/);
+  });
+
   for (const stack of STACKS) {
     it(`${stack}: applies each server's SQL twice, rotates every password, keeps root's socket login`, async () => {
       const sql = ofKind(all, "mariadb-sql").filter((r) => r.stack === stack) as RenderedExec[];
@@ -263,9 +389,40 @@ describe("daemons: MariaDB runs every SQL the program renders", () => {
           .filter((r) => r.stack === stack && r.shape === "argv" && r.container.name === target)
           .flatMap((r) => (r.shape === "argv" && r.which === "command" ? r.argv : []))
           .filter((a) => a.startsWith("--"));
+        const cnf = ofKind(all, "mariadb-cnf").filter(
+          (r) => r.stack === stack && r.shape === "file" && r.container.name === target,
+        ) as RenderedFile[];
         say(`server ${target}${flags.length ? ` with the rendered flags ${flags.join(" ")}` : ""}`);
-        const server = await startServer(flags);
+        const server = await startServer(flags, cnf);
         try {
+          checkOptionsRead(server, cnf, flags);
+          const existing = [...new Set(mine.map((r) => r.component))].flatMap((c) =>
+            estateDatabases(stack, c),
+          );
+          if (existing.length > 0) {
+            say(
+              `  the estate's state before the program: ${existing.join(", ")} (the taken-over sites' databases, blog.sites) exist; the program's SQL only grants on them`,
+            );
+            for (const db of existing) {
+              const creates = mine.filter((r) =>
+                new RegExp(`CREATE DATABASE[^;]*\`${db}\``, "i").test(r.stdin),
+              );
+              assert.deepEqual(
+                creates.map(nameOf),
+                [],
+                `${target}: the program's SQL creates ${db}, which the running estate already holds`,
+              );
+            }
+            const created = server.asProgram(
+              existing
+                .map((db) => `CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n`)
+                .join(""),
+              "--protocol=socket --user=root --batch",
+            );
+            if (created.code !== 0) {
+              throw failure(`${target}: creating the estate's databases fails`, created);
+            }
+          }
           applyTwice(server, mine);
           const before = mine.flatMap((r) => usersOf(r.stdin));
           assert.ok(before.length > 0, `${target}: the SQL sets no password`);

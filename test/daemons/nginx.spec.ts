@@ -45,7 +45,10 @@ events {
 http {
     include ${dir}/etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log off;
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer" '
+                    '"$http_user_agent" "$http_x_forwarded_for"';
+    access_log ${dir}/tmp/access.log main;
     sendfile on;
     keepalive_timeout 65;
     client_body_temp_path ${dir}/tmp/body;
@@ -70,10 +73,13 @@ describe("daemons: nginx -t on every rendered server block", () => {
   });
 
   it("refuses a server block whose upstream the container cannot reach (the check itself)", () => {
-    const file = (ofKind(all, "nginx-conf") as RenderedFile[]).find((f) =>
-      /proxy_pass|fastcgi_pass/.test(f.content),
-    );
+    const files = ofKind(all, "nginx-conf") as RenderedFile[];
+    const file = files.find((f) => /proxy_pass|fastcgi_pass/.test(f.content));
     assert.ok(file);
+    // With the rest of its container's files (its own nginx.conf, when rendered), as in the stack check.
+    const rest = files.filter(
+      (f) => f.stack === file.stack && f.container.name === file.container.name && f.path !== file.path,
+    );
     const broken = {
       ...file,
       content: file.content.replace(
@@ -81,39 +87,40 @@ describe("daemons: nginx -t on every rendered server block", () => {
         "$1 $2not-on-its-network",
       ),
     };
+    checkNginx(nginx, local, [...rest, file]);
     assert.throws(
-      () => checkNginx(nginx, local, [broken]),
+      () => checkNginx(nginx, local, [...rest, broken]),
       /host not found in upstream "not-on-its-network"/,
     );
   });
 
   it("takes a rendered nginx.conf as the main file, without the image's `user nginx;` (the check itself)", () => {
-    const file = (ofKind(all, "nginx-conf") as RenderedFile[])[0];
-    const main = {
-      ...file,
-      path: "/etc/nginx/nginx.conf",
-      content: `user nginx;
-worker_processes auto;
-error_log /var/log/nginx/error.log notice;
-pid /var/run/nginx.pid;
-events {
-    worker_connections 1024;
-}
-http {
-    include /etc/nginx/mime.types;
-    access_log /var/log/nginx/access.log;
-    include /etc/nginx/conf.d/*.conf;
-}
-`,
-    };
-    checkNginx(nginx, local, [main, file]);
+    const files = ofKind(all, "nginx-conf") as RenderedFile[];
+    const main = files.find((f) => f.path === "/etc/nginx/nginx.conf");
+    assert.ok(main, "no nginx.conf is rendered");
+    assert.match(main.content, /^user nginx;$/m);
+    const mine = files.filter(
+      (f) => f.stack === main.stack && f.container.name === main.container.name && f !== main,
+    );
+    assert.ok(mine.length > 0, `${main.container.name}: no conf.d file beside its nginx.conf`);
+    checkNginx(nginx, local, [main, ...mine]);
     assert.throws(
       () =>
         checkNginx(nginx, local, [
           { ...main, content: main.content.replace("events {", "events {\n    bogus_of_the_suite on;") },
-          file,
+          ...mine,
         ]),
       /unknown directive "bogus_of_the_suite"/,
+    );
+    // The site files log in the main file's format: without it, nginx refuses them.
+    const uses = mine.find((f) => /^\s*access_log\s+\S+\s+main\s*;/m.test(f.content));
+    assert.ok(uses, `${main.container.name}: no conf.d file logs in the main file's format`);
+    const renamed = main.content
+      .replace(/^(\s*log_format\s+)main\b/m, "$1other_of_the_suite")
+      .replace(/^(\s*access_log\s+\S+\s+)main\s*;/gm, "$1other_of_the_suite;");
+    assert.throws(
+      () => checkNginx(nginx, local, [{ ...main, content: renamed }, ...mine]),
+      /unknown log format "main" in \/etc\/nginx\/conf\.d\//,
     );
   });
 

@@ -1,7 +1,9 @@
 /**
- * PHP's own configuration (Debian's php-cli and php-fpm, the pinned WordPress image's 8.2
- * series): each php.ini fragment rendered or shipped is loaded by `php` (no syntax warning) and
- * every setting it names reads back as written (a misspelt name reads back empty); each PHP-FPM
+ * PHP's own configuration (Debian's php-cli and php-fpm 8.2; the pinned WordPress image
+ * runs 8.3, and the constants the rendered files use exist in both): each php.ini fragment
+ * rendered or shipped is loaded by `php` (no syntax warning) and every setting it names reads
+ * back as written (a misspelt name reads back empty; a constant expression such as
+ * `E_ALL & ~E_DEPRECATED & ~E_STRICT` as the same php evaluates it, so a misspelt constant fails); each PHP-FPM
  * pool file is loaded by `php-fpm -t` after a pool like the image's own `www` (user, listen),
  * which it overrides.
  */
@@ -56,6 +58,23 @@ function asRead(value: string): string {
   return value;
 }
 
+/**
+ * A value PHP's ini parser evaluates as an expression of constants (`E_ALL & ~E_DEPRECATED`):
+ * constant names (one with an underscore at least) and the operators `& | ^ ~ !` and brackets.
+ */
+function isConstantExpression(value: string): boolean {
+  return /^[A-Z0-9_&|^~!()\s]+$/.test(value) && /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/.test(value);
+}
+
+/** The value the same php gives a constant expression (`php -r 'echo E_ALL & ~E_STRICT;'`). */
+export function evaluated(php: string, expression: string): string {
+  const result = run([php, "-n", "-r", `echo ${expression};`], { quiet: true });
+  if (result.code !== 0 || !/^-?\d+$/.test(result.stdout)) {
+    throw failure(`php cannot evaluate ${expression}`, result);
+  }
+  return result.stdout;
+}
+
 /** php loads one ini fragment without a warning and reads every setting back as written. */
 function checkIni(php: string, f: RenderedFile): void {
   const file = writeUnder(tempDir("php-ini"), "/zz.ini", f.content);
@@ -87,6 +106,16 @@ function checkIni(php: string, f: RenderedFile): void {
     assert.notEqual(got, false, `${f.path}: PHP knows no setting ${key}`);
     if (CLI_FORCED.has(key)) {
       say(`  ${key}: known (the CLI forces its value; php-fpm takes the ini's)`);
+      continue;
+    }
+    if (isConstantExpression(value)) {
+      const expected = evaluated(php, value);
+      assert.equal(
+        String(got),
+        expected,
+        `${f.path}: ${key} reads back as ${String(got)}, ${value} is ${expected}`,
+      );
+      say(`  ${key}: ${value} = ${expected} (evaluated by the same php), read back as ${String(got)}`);
       continue;
     }
     assert.equal(asRead(String(got)), asRead(value), `${f.path}: ${key} reads back as ${String(got)}`);
@@ -147,6 +176,10 @@ describe("daemons: PHP loads every rendered or shipped ini and FPM pool", () => 
     assert.throws(
       () => checkIni(php, { ...ini, content: "memory_limt=256M\n" }),
       /PHP knows no setting memory_limt/,
+    );
+    assert.throws(
+      () => checkIni(php, { ...ini, content: "error_reporting = E_ALL & ~E_DEPRECATD\n" }),
+      /php cannot evaluate E_ALL & ~E_DEPRECATD/,
     );
     const pool = ofKind(all, "php-fpm-pool")[0] as RenderedFile;
     await assert.rejects(
