@@ -29,25 +29,46 @@ function children(run: StackRun): CapturedResource[] {
   return run.capture.childrenOf(run.capture.get("backup", T.component));
 }
 
+/** The subscription's ARN as the operator reads it from AWS (its last part is AWS's own id). */
+const SUBSCRIPTION_ARN = `${TERRAFORM.find((t) => t.child === "backup-alerts")!.importId}:0b7c6a4e-2f1d-4c3b-9a8e-5d6f7e8a9b0c`;
+
+/** Production in a phase, with the subscription's ARN added as the runbook's step 2 says. */
 async function phase(name: "adopt" | "harden"): Promise<StackRun> {
   const values = cloneValues(readStackValues("production"));
-  (values["onprem-infra:backup"] as Record<string, unknown>).phase = name;
+  const backup = values["onprem-infra:backup"] as { phase: string; importIds: Record<string, string> };
+  backup.phase = name;
+  backup.importIds.subscription = SUBSCRIPTION_ARN;
   return runStack("production", values);
 }
 
 describe("the production backups against Terraform's resources", () => {
+  let committed: StackRun;
   let adopt: StackRun;
   let harden: StackRun;
   before(async () => {
-    adopt = await runStack("production");
+    committed = await runStack("production");
+    adopt = await phase("adopt");
     harden = await phase("harden");
   });
 
-  describe("phase 1 (adopt), as committed", () => {
+  describe("phase 1 (adopt), as committed: the subscription's ARN not yet known", () => {
     it("is the committed phase", () => {
-      assert.equal(adopt.outputs.backupPhase?.value, "adopt");
+      assert.equal(committed.outputs.backupPhase?.value, "adopt");
     });
 
+    it("declares the 13 resources whose ids are known, each imported, and leaves the subscription as it is", () => {
+      const known = TERRAFORM.filter((t) => t.importId !== undefined);
+      assert.equal(known.length, 13);
+      assert.deepEqual(
+        children(committed)
+          .map((r) => `${r.name} ${r.type} ${r.options.importId}`)
+          .sort(),
+        known.map((t) => `${t.child} ${t.type} ${t.importId}`).sort(),
+      );
+    });
+  });
+
+  describe("phase 1 (adopt), with the subscription's ARN added", () => {
     it("declares exactly Terraform's 14 resources, nothing beside them", () => {
       assert.equal(TERRAFORM.length, 14);
       assert.deepEqual(
@@ -69,8 +90,7 @@ describe("the production backups against Terraform's resources", () => {
 
       it(`${tf.address}: imported by its id, on the ${tf.region} provider`, () => {
         const r = adopt.capture.get(tf.child, tf.type);
-        // The subscription's id is AWS's; until the operator adds it, the same subscription is declared.
-        assert.equal(r.options.importId, tf.importId ?? "", tf.child);
+        assert.equal(r.options.importId, tf.importId ?? SUBSCRIPTION_ARN, tf.child);
         const provider = adopt.capture.resources.find(
           (p) => p.type === T.provider && providerRef(p) === r.provider,
         );

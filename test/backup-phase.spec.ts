@@ -34,7 +34,10 @@ describe("backup phase report (npm run plan)", () => {
       assert.ok(!report.changed.includes(field), `${field} would replace the resource`);
     }
     assert.deepEqual(report.importsPending, ["subscription"]);
-    assert.match(report.steps[0], /importIds\.subscription: aws sns list-subscriptions-by-topic/);
+    assert.match(
+      report.steps[0],
+      /importIds\.subscription \(until then Terraform's subscription stays as it is, unmanaged\): aws sns list-subscriptions-by-topic/,
+    );
     assert.match(report.steps[1], /^pulumi up --stack production: imports/);
     assert.match(report.steps[2], /backup\.phase to harden in Pulumi\.production\.yaml/);
   });

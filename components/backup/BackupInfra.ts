@@ -245,10 +245,15 @@ export class BackupInfra extends pulumi.ComponentResource {
       );
       topicArn = topic.arn;
       const onTopic = { ...monitoring, dependsOn: [topic] };
-      new aws.sns.TopicSubscription(`${name}-alerts-email`, spec.subscription, {
-        ...onTopic,
-        ...adopt("subscription"),
-      });
+      // While adopting, the subscription Terraform made is declared only with its import id (its
+      // ARN ends in an id AWS chose; docs/backups.md): without it, it stays as it is, unmanaged,
+      // rather than a second subscribe beside it.
+      if (phase !== "adopt" || importIds.subscription !== undefined) {
+        new aws.sns.TopicSubscription(`${name}-alerts-email`, spec.subscription, {
+          ...onTopic,
+          ...adopt("subscription"),
+        });
+      }
       new aws.cloudwatch.MetricAlarm(`${name}-charges-warning`, spec.warningAlarm, {
         ...onTopic,
         ...adopt("warningAlarm"),

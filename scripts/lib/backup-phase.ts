@@ -58,7 +58,7 @@ export function backupPhaseReport(
     steps: [
       ...importsPending.map(
         (k) =>
-          `add importIds.${k}: aws sns list-subscriptions-by-topic --region us-east-1 --topic-arn <the topic's ARN> (docs/backups.md)`,
+          `add importIds.${k} (until then Terraform's ${k} stays as it is, unmanaged): aws sns list-subscriptions-by-topic --region us-east-1 --topic-arn <the topic's ARN> (docs/backups.md)`,
       ),
       `${command("up")}: imports Terraform's resources with no change`,
       `set backup.phase to harden in Pulumi.${stack}.yaml and commit (pulumi config set --path onprem-infra:backup.phase harden --stack ${stack})`,
