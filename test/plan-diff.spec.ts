@@ -17,7 +17,7 @@ import { materialize as materializeRef, RefError } from "../scripts/lib/gitref";
 import { SECRET } from "../scripts/lib/model";
 import { resourceTree, TreeNode } from "../scripts/lib/tree";
 import { inputEffect, REPLACEMENTS } from "../scripts/lib/replacements";
-import type { CapturedResource } from "./harness/engine";
+import { CapturedResource, fakeResource } from "./harness/engine";
 import { runPlan } from "./harness/spawn";
 import {
   cloneValues,
@@ -270,30 +270,7 @@ function fake(
   inputs: Record<string, unknown> = {},
   options: Partial<CapturedResource["options"]> = {},
 ): CapturedResource {
-  return {
-    type,
-    name,
-    urn: `urn:${name}`,
-    custom: true,
-    parent: "",
-    provider: "",
-    dependencies: [],
-    propertyDependencies: {},
-    inputs,
-    wire: {},
-    secretPaths: [],
-    options: {
-      protect: false,
-      retainOnDelete: false,
-      deleteBeforeReplace: false,
-      replaceOnChanges: [],
-      ignoreChanges: [],
-      additionalSecretOutputs: [],
-      importId: "",
-      ...options,
-    },
-    state: {},
-  };
+  return fakeResource(name, type, { inputs, options });
 }
 
 const CONTAINER = "docker:index/container:Container";

@@ -22,7 +22,7 @@ import {
 } from "../scripts/lib/diagram";
 import { containerNeeds, containers, maskedInputs, SECRET } from "../scripts/lib/model";
 import type { Plan } from "../scripts/lib/plan";
-import type { CapturedResource } from "./harness/engine";
+import { CapturedResource, fakeResource } from "./harness/engine";
 import { ROOT, runStack, SECRET_PLACEHOLDERS, StackRun } from "./harness/stack";
 import { isStackName } from "./harness/constants";
 import { CONTAINER } from "./harness/types";
@@ -53,29 +53,7 @@ function fake(
   deps: string[] = [],
   inputs: Record<string, unknown> = {},
 ): CapturedResource {
-  return {
-    type,
-    name,
-    urn: `urn:${name}`,
-    custom: true,
-    parent: "",
-    provider: "",
-    dependencies: deps.map((d) => `urn:${d}`),
-    propertyDependencies: {},
-    inputs: { name, ...inputs },
-    wire: {},
-    secretPaths: [],
-    options: {
-      protect: false,
-      retainOnDelete: false,
-      deleteBeforeReplace: false,
-      replaceOnChanges: [],
-      ignoreChanges: [],
-      additionalSecretOutputs: [],
-      importId: "",
-    },
-    state: {},
-  };
+  return fakeResource(name, type, { dependencies: deps.map((d) => `urn:${d}`), inputs: { name, ...inputs } });
 }
 
 /** The mail database passwords every stack holds, taken over from the running estate. */

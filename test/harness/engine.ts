@@ -53,6 +53,45 @@ export interface CapturedResource {
 }
 
 /**
+ * A captured resource made by hand, for the tests of pure functions that read captures (the
+ * plan's model and diff): no parent, no provider, every option at the engine's default.
+ */
+export function fakeResource(
+  name: string,
+  type: string,
+  fields: Partial<Omit<CapturedResource, "options">> & {
+    options?: Partial<CapturedResource["options"]>;
+  } = {},
+): CapturedResource {
+  const { options, ...rest } = fields;
+  return {
+    type,
+    name,
+    urn: `urn:${name}`,
+    custom: true,
+    parent: "",
+    provider: "",
+    dependencies: [],
+    propertyDependencies: {},
+    inputs: {},
+    wire: {},
+    secretPaths: [],
+    state: {},
+    ...rest,
+    options: {
+      protect: false,
+      retainOnDelete: false,
+      deleteBeforeReplace: false,
+      replaceOnChanges: [],
+      ignoreChanges: [],
+      additionalSecretOutputs: [],
+      importId: "",
+      ...options,
+    },
+  };
+}
+
+/**
  * Defines `key` on `target` as an own, enumerable property computed on first read (and settable),
  * so copies (`structuredClone`, JSON) still see it. Returns the getter.
  */
