@@ -77,7 +77,7 @@ export const backupBucketSafety = stackPolicy<BucketSafetyConfig>({
       minimum: 1,
       default: 1,
       description:
-        "The shortest accepted default retention, in days. Production sets 30 (ESTATE.md) in its policy-pack config; staging keeps short-lived locks.",
+        "The shortest accepted default retention, in days. Production sets 30 (the running estate's strategy) in its policy-pack config; staging keeps short-lived locks.",
     },
     sseAlgorithms: {
       type: "array",

@@ -5,7 +5,7 @@
  * The offline plan: evaluates the real program for one stack under Pulumi's mock engine (no
  * Pulumi CLI, no Docker host, no cloud account) and prints the resource tree by component, the
  * start order as waves with the critical path, the policy report, the secret rotation status and
- * the seed's §4.6 pre-deploy checklist. `--json` prints the same as one JSON document on stdout
+ * the design document's §4.6 pre-deploy checklist. `--json` prints the same as one JSON document on stdout
  * (run it as `npm run --silent plan -- …`: npm prints its banner on stdout otherwise);
  * `--diagram` also writes a Mermaid diagram of the estate; `--stack-file` plans an edited copy of
  * the stack file instead of `Pulumi.<stack>.yaml`; `--policy-config` is the policy pack's config

@@ -85,7 +85,7 @@ describe("backup stack config", () => {
     });
   }
 
-  it("fills the ESTATE defaults when only the required keys are given", () => {
+  it("fills the estate's defaults when only the required keys are given", () => {
     const cfg = parse(
       withBackup((b) => {
         for (const k of Object.keys(b)) {

@@ -90,7 +90,7 @@ describe("the program's backups (production, phase harden)", () => {
     }
   });
 
-  it("holds ESTATE's backup facts", () => {
+  it("holds the estate's backup facts", () => {
     const cap = run.capture;
     const bucket = cap.get("backup-bucket", T.bucket);
     assert.equal(bucket.inputs.bucket, BUCKET);

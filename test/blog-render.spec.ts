@@ -404,7 +404,7 @@ describe("blog images, commands, health checks and start order", () => {
     assert.equal(redisSizeToMb("1gb"), 1024);
   });
 
-  it("checks health as ESTATE.md says, never with a password on a command line", () => {
+  it("checks health as the running estate does, never with a password on a command line", () => {
     assert.deepEqual(BLOG_HEALTHCHECKS.mariadb.test, [
       "CMD",
       "healthcheck.sh",

@@ -76,7 +76,7 @@ describe("units", () => {
 });
 
 describe("health checks and start order", () => {
-  it("fills in the seed's defaults and derives the wait timeout", () => {
+  it("fills in the design document's defaults and derives the wait timeout", () => {
     const spec = { test: ["CMD", "true"] };
     assert.deepEqual(renderHealthCheck(spec), {
       tests: ["CMD", "true"],

@@ -188,7 +188,7 @@ describe("MailserverStack (production)", () => {
     });
   }
 
-  it("health checks are ESTATE.md's, in the provider's duration format", () => {
+  it("health checks are the running estate's, in the provider's duration format", () => {
     const hc = (svc: string) =>
       cap.get(`mail-${svc}`, CONTAINER).inputs.healthcheck as Record<string, unknown>;
     assert.deepEqual(hc("mariadb"), {
@@ -216,7 +216,7 @@ describe("MailserverStack (production)", () => {
     assert.equal(cap.get("mail-nginx", CONTAINER).inputs.waitTimeout, 40 + 4 * 40);
   });
 
-  it("publishes exactly ESTATE.md's host ports, bound to the Tailscale address", () => {
+  it("publishes exactly the estate's host ports, bound to the Tailscale address", () => {
     const ports: Record<string, unknown> = {};
     for (const svc of MAIL_SERVICES) {
       const p = cap.get(`mail-${svc}`, CONTAINER).inputs.ports as unknown[];

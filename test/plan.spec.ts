@@ -20,8 +20,9 @@ import {
   readmeDiagram,
   REGENERATE_COMMAND,
 } from "../scripts/lib/diagram";
-import { containerNeeds, containers, maskedInputs, SECRET } from "../scripts/lib/model";
-import type { Plan } from "../scripts/lib/plan";
+import { containerNeeds, containers, maskedInputs, SECRET, startOrder } from "../scripts/lib/model";
+import { checklist, Plan } from "../scripts/lib/plan";
+import { policyReport } from "../scripts/lib/policy";
 import { CapturedResource, fakeResource } from "./harness/engine";
 import { ROOT, runStack, SECRET_PLACEHOLDERS, StackRun } from "./harness/stack";
 import { isStackName } from "./harness/constants";
@@ -546,5 +547,44 @@ describe("npm run plan (spawned)", function () {
   it("exits 64 on bad usage", () => {
     assert.equal(badUsage.code, 64, badUsage.stderr);
     assert.match(badUsage.stderr, /--stack must be one of production, staging/);
+  });
+});
+
+describe("plan: the checklist's network adoption", () => {
+  const NETWORK = "docker:index/network:Network";
+  const provider = fakeResource("docker", "pulumi:providers:docker", {
+    inputs: { host: "ssh://deploy@host" },
+  });
+  const item = (resources: CapturedResource[]) =>
+    checklist("production", resources, [], startOrder([]), policyReport([]), []).find((c) =>
+      /networks adopted/.test(c.item),
+    );
+
+  it("a network to be created: asks for its id, with the command that reads it on the Docker host", () => {
+    const mail = fakeResource("mail-network", NETWORK, { inputs: { name: "mailserver_mailserver_network" } });
+    const adopted = fakeResource("blog-network", NETWORK, {
+      inputs: { name: "blog_blog_network" },
+      options: { importId: "a".repeat(64) },
+    });
+    const found = item([provider, mail, adopted]);
+    assert.equal(found?.status, "operator");
+    assert.match(found?.detail ?? "", /^created by the first pulumi up: mailserver_mailserver_network\. /);
+    assert.match(found?.detail ?? "", /set its component's network\.importId .* in Pulumi\.production\.yaml/);
+    assert.equal(
+      found?.command,
+      "docker -H ssh://deploy@host network inspect -f '{{.Id}}' mailserver_mailserver_network",
+    );
+  });
+
+  it("every network imported: verified", () => {
+    const adopted = fakeResource("blog-network", NETWORK, {
+      inputs: { name: "blog_blog_network" },
+      options: { importId: "a".repeat(64) },
+    });
+    assert.deepEqual(item([provider, adopted]), {
+      item: "ネットワークの引き継ぎ / networks adopted, not re-created",
+      status: "verified",
+      detail: "blog_blog_network imported by id",
+    });
   });
 });

@@ -34,7 +34,7 @@ import { RANDOM_PASSWORD } from "./harness/types";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 describe("secrets inventory", () => {
-  it("holds every secret of ESTATE.md with its source and period", () => {
+  it("holds every secret of the estate with its source and period", () => {
     const table = Object.fromEntries(SECRET_INVENTORY.map((s) => [s.id, `${s.source}/${s.periodDays}`]));
     assert.deepEqual(table, {
       mailDbRootPassword: "external/90",
@@ -73,6 +73,22 @@ describe("secrets inventory", () => {
         .slice(SECRET_INVENTORY.length),
       ["siteDbPassword.a", "siteAdminPassword.a", "siteDbPassword.b", "siteAdminPassword.b"],
     );
+  });
+
+  it("is the table docs/secrets.md shows: every secret once, its source and period", () => {
+    const text = fs.readFileSync(path.join(ROOT, "docs", "secrets.md"), "utf8");
+    const section = text.slice(
+      text.indexOf("## Every secret of the estate"),
+      text.indexOf("## Where secrets live"),
+    );
+    const rows = [...section.matchAll(/^\| `([^`]+)`[^|]*\|[^|]*\| ([^|]+) \| (\d+) \|$/gm)].map(
+      ([, id, source, period]) =>
+        `${id} ${source.startsWith("generated") ? "generated" : "external"}${source.includes("taken over") ? " taken-over" : ""} ${period}`,
+    );
+    const documented = inventoryFor(["<site>"]).map(
+      (s) => `${s.id} ${s.source}${s.takenOverPassword ? " taken-over" : ""} ${s.periodDays}`,
+    );
+    assert.deepEqual(rows.sort(), documented.sort());
   });
 
   it("takes each site's own stamp", () => {

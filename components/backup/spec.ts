@@ -388,7 +388,7 @@ export interface BackupSettingsInput {
   tags?: Record<string, string>;
 }
 
-/** The spec's arguments from the settings, every default applied (ESTATE's values). */
+/** The spec's arguments from the settings, every default applied (the running estate's values). */
 export function backupSpecArgs(settings: BackupSettingsInput): BackupSpecArgs {
   const costAlarms = settings.costAlarms ?? true;
   return {

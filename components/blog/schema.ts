@@ -36,7 +36,7 @@ import {
 } from "../common/schema";
 import { memoryToMb } from "../common/units";
 
-/** The five blog services, in ESTATE.md's order. */
+/** The five blog services, in the running estate's order. */
 export const BLOG_SERVICES = ["mariadb", "redis", "wordpress", "nginx", "cloudflared"] as const;
 export type BlogService = (typeof BLOG_SERVICES)[number];
 

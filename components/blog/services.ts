@@ -20,7 +20,7 @@ import {
 } from "./schema";
 
 /**
- * What each service needs healthy before it starts (ESTATE.md's "needs" column). The tunnel's
+ * What each service needs healthy before it starts (the running estate's depends_on, by real need). The tunnel's
  * remote configuration is a further need of cloudflared, added by BlogStack.
  */
 export const BLOG_NEEDS: Readonly<Record<BlogService, readonly BlogService[]>> = {
@@ -34,7 +34,7 @@ export const BLOG_NEEDS: Readonly<Record<BlogService, readonly BlogService[]>> =
 /** cloudflared's metrics listener inside its container, which serves `/ready`. */
 export const CLOUDFLARED_METRICS = "127.0.0.1:2000";
 
-/** ESTATE.md's health checks; timings default to seed §2.4. */
+/** The running estate's health checks; timings default to the design document §2.4. */
 export const BLOG_HEALTHCHECKS: Readonly<Record<BlogService, HealthCheckSpec>> = {
   // Password-less: the official image's script authenticates over the unix socket.
   mariadb: { test: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"] },

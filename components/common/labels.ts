@@ -3,7 +3,7 @@
  * on Docker resources. Pure functions, no resources.
  */
 
-/** The four facts ESTATE.md requires on everything. */
+/** The four facts every resource carries (tags on AWS, labels on Docker). */
 export interface CommonFacts {
   /** Project name, e.g. `onprem-infra`. */
   project: string;
@@ -16,7 +16,7 @@ export interface CommonFacts {
 /** The tool that manages the estate; fixed, not configurable. */
 export const MANAGED_BY = "pulumi";
 
-/** AWS tag keys, in the order ESTATE.md lists them. */
+/** AWS tag keys, in one fixed order. */
 export const COMMON_TAG_KEYS = ["Project", "Environment", "ManagedBy", "Owner"] as const;
 
 /** Docker label keys carrying the same facts. */

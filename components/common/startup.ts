@@ -4,7 +4,7 @@
  */
 import { goDuration } from "./units";
 
-/** A health check in seconds; missing timings take the seed's §2.4 defaults. */
+/** A health check in seconds; missing timings take the design document's §2.4 defaults. */
 export interface HealthCheckSpec {
   /** Docker's test array, e.g. `["CMD", "redis-cli", "ping"]` or `["CMD-SHELL", "..."]`. */
   test: string[];

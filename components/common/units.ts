@@ -2,7 +2,7 @@
  * Units as the Docker provider and Docker read them back. Pure functions.
  */
 
-/** A memory size as written in ESTATE.md and the stack files: `512M`, `1G`, `2G`. */
+/** A memory size as written in the Compose files and the stack files: `512M`, `1G`, `2G`. */
 export const MEMORY_PATTERN = /^([1-9][0-9]*)([MG])$/;
 
 /** Converts `512M` / `2G` to whole mebibytes, the unit of the provider's `memory` fields. */

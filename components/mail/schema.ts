@@ -25,7 +25,7 @@ import {
 } from "../common/schema";
 import { DB_IDENTIFIER } from "../common/mariadb";
 
-/** The nine mail services, in ESTATE.md's order. */
+/** The nine mail services, in the running estate's order. */
 export const MAIL_SERVICES = [
   "mariadb",
   "dovecot",

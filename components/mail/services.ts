@@ -8,7 +8,7 @@ import { HealthCheckSpec } from "../common/startup";
 import { MailConfig, MailService } from "./schema";
 
 /**
- * What each service needs healthy before it starts (ESTATE.md's "needs" column): Postfix uses
+ * What each service needs healthy before it starts (the running estate's depends_on, by real need): Postfix uses
  * Rspamd as its milter and hands mail to Dovecot, Rspamd uses ClamAV, and so on. Services that
  * need nothing of each other start in parallel; the longest chain is
  * clamav -> rspamd -> postfix -> roundcube -> nginx.
@@ -35,7 +35,7 @@ function pythonHttpProbe(port: number, path: string): string[] {
   ];
 }
 
-/** ESTATE.md's health checks; timings default to seed §2.4 unless a service needs more. */
+/** The running estate's health checks; timings default to the design document §2.4 unless a service needs more. */
 export const MAIL_HEALTHCHECKS: Readonly<Record<MailService, HealthCheckSpec>> = {
   // Password-less: the official image's script authenticates over the unix socket.
   mariadb: { test: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"] },

@@ -1,5 +1,5 @@
 /**
- * The estate's secrets inventory (ESTATE.md "Secrets", seed §6): every secret, where it is used,
+ * The estate's secrets inventory (the estate's secrets table, the design document §6): every secret, where it is used,
  * where it comes from and how often it is rotated. Nothing secret is read from anywhere else:
  * generated secrets are made from these entries, external ones are read from config by key.
  *
@@ -19,7 +19,7 @@ export interface SecretSpec {
   /** Who consumes it (services, providers). */
   usedBy: readonly string[];
   source: SecretSource;
-  /** Rotation period in days: 90 for database passwords, 365 for API keys (seed §6.3). */
+  /** Rotation period in days: 90 for database passwords, 365 for API keys (the design document §6.3). */
   periodDays: number;
   /** For generated secrets: exact length. */
   length?: number;

@@ -73,7 +73,7 @@ function fileProblem(file: string): string | undefined {
 
 /**
  * Reads `Pulumi.yaml` and the stack file as the CLI would. A file that cannot be read, is not
- * valid YAML or has no `config:` mapping is a config error (seed §4.6's first check, the
+ * valid YAML or has no `config:` mapping is a config error (the design document §4.6's first check, the
  * syntax check `docker compose config` did), named with the file and, for YAML, line and column.
  */
 export function readValues(

@@ -16,7 +16,7 @@ import { resourceTree, TreeNode } from "./tree";
 export type CheckStatus = "verified" | "operator" | "attention";
 
 export interface ChecklistItem {
-  /** The seed's §4.6 wording (or the estate's addition). */
+  /** The design document's §4.6 wording (or the estate's addition). */
   item: string;
   status: CheckStatus;
   /** How the program verified it, or what the operator does. */
@@ -143,13 +143,13 @@ export function checklist(
   const images = [...new Set(views.map((c) => c.image))].sort();
   if (policy.status !== "ran") {
     items.push({
-      item: "イメージのバージョン固定 / images pinned (seed §5.1)",
+      item: "イメージのバージョン固定 / images pinned (the design document §5.1)",
       status: "attention",
       detail: `not verified: ${policy.reason ?? "the policy pack did not run"}; images: ${images.join(", ")}`,
     });
   } else {
     items.push({
-      item: "イメージのバージョン固定 / images pinned (seed §5.1)",
+      item: "イメージのバージョン固定 / images pinned (the design document §5.1)",
       status: pinFindings.length === 0 ? "verified" : "attention",
       detail:
         pinFindings.length === 0
@@ -159,7 +159,7 @@ export function checklist(
   }
   const unchecked = views.filter((c) => !c.health).map((c) => c.name);
   items.push({
-    item: "ヘルスチェックと起動順序 / health checks gate the start order (seed §5.3)",
+    item: "ヘルスチェックと起動順序 / health checks gate the start order (the design document §5.3)",
     status: unchecked.length === 0 ? "verified" : "attention",
     detail:
       unchecked.length === 0
@@ -180,7 +180,7 @@ export function checklist(
   });
   const late = rotation.filter((r) => r.status !== "ok");
   items.push({
-    item: "シークレットローテーション / secrets rotated on time (seed §6.3)",
+    item: "シークレットローテーション / secrets rotated on time (the design document §6.3)",
     status: late.length === 0 ? "verified" : "attention",
     detail:
       late.length === 0
@@ -201,6 +201,24 @@ export function checklist(
       command: `${pulumiCommand("up", stack)} --replace '${longest.urn}'`,
     });
   }
+  const docker = `docker ${dockerHost ? `-H ${dockerHost} ` : ""}`;
+  const networks = resources.filter((r) => r.type === TYPES.network);
+  const created = networks.filter((r) => r.options.importId === "");
+  const networkName = (r: CapturedResource) => (typeof r.inputs.name === "string" ? r.inputs.name : r.name);
+  items.push(
+    created.length === 0
+      ? {
+          item: "ネットワークの引き継ぎ / networks adopted, not re-created",
+          status: "verified",
+          detail: `${networks.map(networkName).join(", ")} imported by id`,
+        }
+      : {
+          item: "ネットワークの引き継ぎ / networks adopted, not re-created",
+          status: "operator",
+          detail: `created by the first pulumi up: ${created.map(networkName).join(", ")}. A network the host already has (the Compose estate's) must be adopted: set its component's network.importId to the id below in ${stackFile}, or the create fails on the overlapping subnet (docs/takeover-mail.md, docs/takeover-blog-tunnel.md)`,
+          command: created.map((r) => `${docker}network inspect -f '{{.Id}}' ${networkName(r)}`).join("; "),
+        },
+  );
   const ssh = sshTarget(dockerHost);
   const df = `df -h ${hostPaths(views).join(" ")}`;
   items.push({
@@ -213,9 +231,7 @@ export function checklist(
     item: "現在のサービス状態の記録 / current state recorded",
     status: "operator",
     detail: "export the stack's state (the rollback reference) and note the running containers",
-    command: `pulumi stack export --stack ${stack} --file state-${stack}-$(date +%F).json && docker ${
-      dockerHost ? `-H ${dockerHost} ` : ""
-    }ps --filter label=org.onprem-infra.environment=${stack}`,
+    command: `pulumi stack export --stack ${stack} --file state-${stack}-$(date +%F).json && ${docker}ps --filter label=org.onprem-infra.environment=${stack}`,
   });
   items.push({
     item: "バックアップの確認 / recent backup succeeded",
@@ -225,10 +241,10 @@ export function checklist(
   });
   const kept = resources.filter((r) => r.options.retainOnDelete || r.options.protect).length;
   items.push({
-    item: "ロールバック手順の確認 / rollback known (seed §7)",
+    item: "ロールバック手順の確認 / rollback known (the design document §7)",
     status: "operator",
     detail: `revert the commit and apply again; ${kept} data resources are protected or retained on delete, so a rollback never removes data`,
-    command: `git revert <commit> && pulumi up --stack ${stack}`,
+    command: `git revert <commit> && ${pulumiCommand("up", stack)}`,
   });
   return items;
 }
@@ -403,7 +419,7 @@ export function renderText(plan: Plan): string {
     );
   }
 
-  h("Pre-deploy checklist (seed §4.6)");
+  h("Pre-deploy checklist (the design document §4.6)");
   out.push("[x] verified by this plan   [ ] for the operator   [!] needs attention");
   for (const c of plan.checklist) {
     out.push(`${MARK[c.status]} ${c.item}`, `      ${c.detail}`);

@@ -20,7 +20,7 @@ export const NETWORK = {
     source: `${C}:7; ${P}:24`,
   },
   subnet: {
-    fact: "the network's subnet (staging: ESTATE.md's 172.23.0.0/24)",
+    fact: "the network's subnet (staging: its own 172.23.0.0/24)",
     production: "172.22.0.0/24",
     staging: "172.23.0.0/24",
     source: `${C}:11`,

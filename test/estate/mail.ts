@@ -15,7 +15,7 @@ export interface EstateFact<T> {
 const C = "services/mailserver/docker-compose.yml";
 const S = "services/mailserver/docker-compose.staging.yml";
 
-/** The host checkout of the repository (ESTATE.md; cron paths). */
+/** The host checkout of the repository (the cron files name it). */
 export const CHECKOUT: EstateFact<string> = {
   fact: "the mail stack's Compose directory on the host",
   production: "/opt/onprem-infra-system/project-root-infra/services/mailserver",

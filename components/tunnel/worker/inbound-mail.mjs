@@ -1,5 +1,5 @@
 /**
- * Inbound mail (ESTATE.md): Cloudflare Email Routing hands every message for the mail domains to
+ * Inbound mail (the design target): Cloudflare Email Routing hands every message for the mail domains to
  * this Worker, which posts it through the tunnel to mailserver-api, which delivers it to Dovecot
  * over LMTP. Deployed by components/tunnel/Tunnel.ts with two bindings: MAIL_API_URL (plain
  * text, `https://<mail API hostname>/api/v1/inbound-mail`) and MAIL_API_KEY (secret text).
