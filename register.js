@@ -27,6 +27,12 @@ const fs = require("node:fs");
 const path = require("node:path");
 const nodeModule = require("node:module");
 
+// The SDK turns V8's --allow-natives-syntax on as it loads (its closure serialization,
+// @pulumi/pulumi/runtime/closure/v8.js). V8 then rejects the cached code of every module loaded
+// before that (cached at exit, under the changed flags), and compiles them afresh on every run:
+// turned on here, before the compile cache, the flags are the same from start to exit.
+require("node:v8").setFlagsFromString("--allow-natives-syntax");
+
 if (
   typeof nodeModule.enableCompileCache === "function" &&
   process.env.NODE_DISABLE_COMPILE_CACHE === undefined
@@ -83,6 +89,23 @@ function formatFrame(frame) {
     : `${text.slice(0, index)}${file}:${original.line}:${original.column}${text.slice(index + at.length)}`;
 }
 
+/** The SDK's runtime/debuggable.js, whose `debuggablePromise` records a stack for every promise. */
+const debuggable = path.join("@pulumi", "pulumi", "runtime", "debuggable.js");
+
+/**
+ * Whether these frames are the stack the SDK records for each of its promises, which it prints
+ * only for a promise left pending at exit and only with PULUMI_DEBUG_PROMISE_LEAKS set.
+ */
+function isPromiseStack(frames) {
+  const top = frames[0];
+  return (
+    top !== undefined &&
+    top.getFunctionName() === "debuggablePromise" &&
+    (top.getFileName() ?? "").endsWith(debuggable) &&
+    !process.env.PULUMI_DEBUG_PROMISE_LEAKS
+  );
+}
+
 /** Error.prepareStackTrace: V8's own format (https://v8.dev/docs/stack-trace-api), `.ts` positions. */
 function prepareStackTrace(error, frames) {
   let header;
@@ -92,7 +115,9 @@ function prepareStackTrace(error, frames) {
     header = "Error";
   }
   let text = header;
-  for (const frame of frames) {
+  // The stack of every promise the SDK makes, never printed unless PULUMI_DEBUG_PROMISE_LEAKS is
+  // set: its first frame only, unformatted beyond that (most of the formatting an evaluation does).
+  for (const frame of isPromiseStack(frames) ? frames.slice(0, 1) : frames) {
     text += `\n    at ${formatFrame(frame)}`;
   }
   return text;

@@ -178,6 +178,47 @@ describe("how the CLI loads the program", () => {
     assert.ok(here.stack?.includes(`(${__filename}:${line}:${column})`), here.stack);
   });
 
+  it("the stacks the SDK records for its promises keep their first frame, unless PULUMI_DEBUG_PROMISE_LEAKS", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loader = require(path.join(ROOT, "register.js")) as {
+      prepareStackTrace: (error: Error, frames: unknown[]) => string;
+    };
+    const frame = (fn: string, file: string, line: number) => ({
+      getFunctionName: () => fn,
+      getFileName: () => file,
+      getLineNumber: () => line,
+      getColumnNumber: () => 5,
+      toString: () => `${fn} (${file}:${line}:5)`,
+    });
+    const sdk = path.join(ROOT, "node_modules", "@pulumi", "pulumi");
+    const promise = [
+      frame("debuggablePromise", path.join(sdk, "runtime", "debuggable.js"), 253),
+      frame("registerResource", path.join(sdk, "runtime", "resource.js"), 420),
+      frame("Resource", path.join(sdk, "resource.js"), 300),
+    ];
+    const elsewhere = [frame("debuggablePromise", path.join(ROOT, "debuggable.js"), 1), ...promise.slice(1)];
+    const leaks = process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+    try {
+      delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+      assert.equal(
+        loader.prepareStackTrace(new Error(), promise),
+        `Error\n    at debuggablePromise (${promise[0].getFileName()}:253:5)`,
+      );
+      assert.equal(loader.prepareStackTrace(new Error("x"), elsewhere).split("\n").length, 4);
+      process.env.PULUMI_DEBUG_PROMISE_LEAKS = "true";
+      assert.equal(
+        loader.prepareStackTrace(new TypeError("y"), promise),
+        ["TypeError: y", ...promise.map((f) => `    at ${String(f)}`)].join("\n"),
+      );
+    } finally {
+      if (leaks === undefined) {
+        delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+      } else {
+        process.env.PULUMI_DEBUG_PROMISE_LEAKS = leaks;
+      }
+    }
+  });
+
   describe("under the real cmd/run, started as the language host starts it", () => {
     let run: CliRun;
     before(async function () {
