@@ -17,7 +17,7 @@
 // source-map-support is installed here first (its uncaught-exception handling left to the runner's
 // own install, as before) and this formatter put in its place; the runner's
 // `require("source-map-support/register")` then finds it installed and changes nothing. The maps
-// are also inlined in the transpiled code, for Node's own `--enable-source-maps`.
+// are also inlined in the transpiled code, for a debugger and Node's own `--enable-source-maps`.
 //
 // Node's compile cache (V8 code for every module loaded after this line: the provider SDKs, the
 // SDK, the transpiled program) is kept in `node-compile-cache` under the system's temporary
