@@ -16,6 +16,9 @@ import { CliRun, runUnderCli } from "./harness/cli-run";
 import { packBuildProblem, POLICY_DIR, spawnPolicyPack } from "./harness/pack-process";
 import { readStackValues, ROOT, runStack, runtimeConfig, secretsFor } from "./harness/stack";
 
+/** An ANSI colour sequence, as util.inspect writes them. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
 interface PackageJson {
   main?: string;
   scripts?: Record<string, string>;
@@ -162,6 +165,60 @@ describe("how the CLI loads the program", () => {
     assert.equal(loaderProblem(cliProgram()), undefined);
   });
 
+  it("stack traces in this process point at the TypeScript lines (register.js's formatter)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loader = require(path.join(ROOT, "register.js")) as { prepareStackTrace: unknown };
+    assert.equal(Error.prepareStackTrace, loader.prepareStackTrace);
+    const source = fs.readFileSync(__filename, "utf8").split("\n");
+    const line = source.findIndex((l) => l.trimStart().startsWith("const here: Error =")) + 1;
+    const column = source[line - 1].indexOf("new Error") + 1;
+    const here: Error = new Error("here");
+    assert.ok(line > 0);
+    assert.match(here.stack ?? "", /^Error: here\n {4}at /);
+    assert.ok(here.stack?.includes(`(${__filename}:${line}:${column})`), here.stack);
+  });
+
+  it("the stacks the SDK records for its promises keep their first frame, unless PULUMI_DEBUG_PROMISE_LEAKS", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loader = require(path.join(ROOT, "register.js")) as {
+      prepareStackTrace: (error: Error, frames: unknown[]) => string;
+    };
+    const frame = (fn: string, file: string, line: number) => ({
+      getFunctionName: () => fn,
+      getFileName: () => file,
+      getLineNumber: () => line,
+      getColumnNumber: () => 5,
+      toString: () => `${fn} (${file}:${line}:5)`,
+    });
+    const sdk = path.join(ROOT, "node_modules", "@pulumi", "pulumi");
+    const promise = [
+      frame("debuggablePromise", path.join(sdk, "runtime", "debuggable.js"), 253),
+      frame("registerResource", path.join(sdk, "runtime", "resource.js"), 420),
+      frame("Resource", path.join(sdk, "resource.js"), 300),
+    ];
+    const elsewhere = [frame("debuggablePromise", path.join(ROOT, "debuggable.js"), 1), ...promise.slice(1)];
+    const leaks = process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+    try {
+      delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+      assert.equal(
+        loader.prepareStackTrace(new Error(), promise),
+        `Error\n    at debuggablePromise (${promise[0].getFileName()}:253:5)`,
+      );
+      assert.equal(loader.prepareStackTrace(new Error("x"), elsewhere).split("\n").length, 4);
+      process.env.PULUMI_DEBUG_PROMISE_LEAKS = "true";
+      assert.equal(
+        loader.prepareStackTrace(new TypeError("y"), promise),
+        ["TypeError: y", ...promise.map((f) => `    at ${String(f)}`)].join("\n"),
+      );
+    } finally {
+      if (leaks === undefined) {
+        delete process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+      } else {
+        process.env.PULUMI_DEBUG_PROMISE_LEAKS = leaks;
+      }
+    }
+  });
+
   describe("under the real cmd/run, started as the language host starts it", () => {
     let run: CliRun;
     before(async function () {
@@ -206,6 +263,64 @@ describe("how the CLI loads the program", () => {
         typescript.map((m) => path.relative(ROOT, m.parent ?? "")),
         [path.join("node_modules", "@pulumi", "pulumi", "typescript-shim.js")],
       );
+    });
+  });
+  describe("a program that throws, under the real cmd/run", () => {
+    // TypeScript-only lines (an interface, a type, annotations) before the throw, so that the
+    // transpiled lines differ from the source's: the stack must give the source's.
+    const lib = [
+      "export interface Site {",
+      "  readonly name: string;",
+      "  readonly aliases?: readonly string[];",
+      "}",
+      "",
+      "type Lookup = Record<string, Site | undefined>;",
+      "",
+      "export function requireSite(sites: Lookup, name: string): Site {",
+      "  const site: Site | undefined = sites[name];",
+      "  if (site === undefined) {",
+      "    throw new Error(`no site named ${name}`);",
+      "  }",
+      "  return site;",
+      "}",
+      "",
+    ];
+    const main = [
+      'import { requireSite, type Site } from "./lib";',
+      "",
+      "const sites: Record<string, Site> = {};",
+      'export const site: Site = requireSite(sites, "blog");',
+      "",
+    ];
+    const position = (lines: string[], text: string): string => {
+      const index = lines.findIndex((l) => l.includes(text));
+      return `${index + 1}:${lines[index].indexOf(text) + 1}`;
+    };
+    let dir: string;
+    let run: CliRun;
+    before(async function () {
+      this.timeout(300_000);
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "throwing-program-"));
+      fs.writeFileSync(path.join(dir, "lib.ts"), lib.join("\n"));
+      fs.writeFileSync(path.join(dir, "main.ts"), main.join("\n"));
+      run = await runUnderCli("production", {}, [], { program: path.join(dir, "main.ts") });
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("fails, and its error's stack names the .ts files at the lines and columns of the sources", () => {
+      assert.notEqual(run.exitCode, 0);
+      // The runner logs the error through util.inspect, which colours parts of each frame.
+      const text = `${run.logs.join("\n")}\n${run.stderr}`.replace(ANSI_COLOUR, "");
+      assert.match(text, /Error: no site named blog\n/);
+      const throwAt = position(lib, "new Error");
+      assert.equal(throwAt, "11:11");
+      assert.ok(text.includes(`at requireSite (${path.join(dir, "lib.ts")}:${throwAt})`), text);
+      // The call of the imported function: line 4, from `requireSite` (column 27) to its `(` (38).
+      const mainAt = `(${path.join(dir, "main.ts")}:`;
+      const from = text.indexOf(mainAt) + mainAt.length;
+      const [line, column] = text.slice(from, text.indexOf(")", from)).split(":");
+      assert.equal(line, "4", text);
+      assert.ok(Number(column) >= 27 && Number(column) <= 38, text);
     });
   });
 });

@@ -4,8 +4,7 @@
  */
 import { installMocks } from "./harness/engine";
 
-// Failures point at lines of the TypeScript sources (register.js emits inline source maps).
-process.setSourceMapsEnabled(true);
+// Failures point at lines of the TypeScript sources: register.js formats every stack trace.
 
 export const mochaHooks = {
   async beforeAll(): Promise<void> {
