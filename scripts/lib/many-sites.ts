@@ -1,8 +1,8 @@
 /**
  * A copy of a stack file with the WordPress stack grown to `count` sites, for the bench's
  * linearity figures (`npm run bench -- --sites 400`): the stack's own sites, then generated ones
- * (`bench-site-<n>`, taken-over WordPress sites under the stack's first tunnel zone), each with its
- * password's rotation stamp.
+ * (`bench-site-<n>`, new WordPress sites under the stack's first tunnel zone, each installed with
+ * WP-CLI: its own database user, administrator and rotation stamp, the most a site registers).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -17,7 +17,7 @@ interface Site {
   aliases?: string[];
   documentRoot: string;
   database: string;
-  takenOver?: boolean;
+  install: { title: string; adminUser: string; adminEmail: string };
 }
 
 /** Writes the grown copy of `stackFile` into the temporary directory and returns its path. */
@@ -27,9 +27,12 @@ export function writeManySitesStackFile(stack: string, stackFile: string, count:
   };
   const blog = doc.config[`${PROJECT}:blog`] as { sites: Site[] };
   const tunnel = doc.config[`${PROJECT}:tunnel`] as { zones: Record<string, string> };
-  const rotations = doc.config[`${PROJECT}:rotations`] as { siteDbPasswords: Record<string, string> };
+  const rotations = doc.config[`${PROJECT}:rotations`] as Record<string, unknown> & {
+    siteDbPasswords: Record<string, string>;
+  };
   const zone = Object.keys(tunnel.zones)[0];
-  const stamp = Object.values(rotations.siteDbPasswords)[0];
+  // A stamp the stack file already holds, so that none is in the future or overdue.
+  const stamp = rotations.blogDbRootPassword as string;
   for (let i = blog.sites.length; i < count; i++) {
     const name = `bench-site-${i}`;
     blog.sites.push({
@@ -38,7 +41,7 @@ export function writeManySitesStackFile(stack: string, stackFile: string, count:
       domain: `${name}.${zone}`,
       documentRoot: name,
       database: `wp_bench_site_${i}`,
-      takenOver: true,
+      install: { title: name, adminUser: "bench-admin", adminEmail: `admin@${zone}` },
     });
     rotations.siteDbPasswords[name] = stamp;
   }
