@@ -14,6 +14,7 @@ import {
   BILLING_REGION,
   bucketPolicyDocument,
   lifecycleRules,
+  LifecycleArgs,
   operatorPolicyDocument,
   PolicyDocument,
   resolveBackupNames,
@@ -47,7 +48,8 @@ export const BILLING_CURRENCY = "USD";
 /** Stands for the alert key's ARN, which exists only once the key is created (phase 2). */
 export const TOPIC_KEY_ARN = "<topicKey.arn>";
 
-export interface BackupSpecArgs {
+/** Every input of the backup resources, defaults applied; the lifecycle's settings as `lifecycleRules` takes them. */
+export interface BackupSpecArgs extends LifecycleArgs {
   phase: BackupPhase;
   /** The AWS account the resources live in (ARNs are formatted from it). */
   accountId: string;
@@ -62,12 +64,6 @@ export interface BackupSpecArgs {
   warningThreshold?: number;
   criticalThreshold?: number;
   currency: string;
-  retentionDays: number;
-  dailyExpirationDays: number;
-  archivePrefixes: string[];
-  archiveAfterDays: number;
-  archiveStorageClass: ArchiveStorageClass;
-  abortIncompleteUploadDays: number;
   kmsKeyArn?: string;
   /** Extra tags on every taggable resource (phase 2 only: adopted resources keep Terraform's). */
   tags: Record<string, string>;
