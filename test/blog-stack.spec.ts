@@ -140,12 +140,12 @@ describe("blog and tunnel in the production program", () => {
     }
   });
 
-  it("uses the generated secrets (tunnel secret, API key) and the taken-over blog passwords", () => {
+  it("uses the generated tunnel secret, the taken-over API key and the taken-over blog passwords", () => {
     const result = (name: string) => String(cap.get(name, PASSWORD).state.result);
     const tunnelSecret = cap.get("tunnel-tunnel", TUNNEL).inputs.tunnelSecret;
     assert.equal(tunnelSecret, Buffer.from(result("secrets-tunnelSecret")).toString("base64"));
 
-    const apiKey = result("secrets-mailApiKey");
+    const apiKey = SECRET_PLACEHOLDERS["onprem-infra:mailApiKey"];
     const bindings = cap.get("tunnel-inbound-mail-worker", WORKER).inputs.bindings as {
       name: string;
       text: string;

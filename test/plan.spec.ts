@@ -57,12 +57,12 @@ function fake(
   return fakeResource(name, type, { dependencies: deps.map((d) => `urn:${d}`), inputs: { name, ...inputs } });
 }
 
-/** The mail database passwords every stack holds, taken over from the running estate. */
-/** The taken-over database passwords every stack holds: the mail stack's, then the blog's. */
-const MAIL_DB_SECRETS = [
+/** The taken-over passwords and key every stack holds: the mail stack's, then the blog's. */
+const TAKEN_OVER_SECRETS = [
   "onprem-infra:mailDbRootPassword",
   "onprem-infra:mailDbAppPassword",
   "onprem-infra:usermgmtDbPassword",
+  "onprem-infra:mailApiKey",
   "onprem-infra:blogDbRootPassword",
   "onprem-infra:blogDbWordpressPassword",
 ];
@@ -309,7 +309,7 @@ describe("npm run plan (spawned)", function () {
     (prod.config["onprem-infra:mail"].relay as Record<string, unknown>).authenticated = false;
     delete prod.config["onprem-infra:rotations"].sendgridApiKey;
     prod.config["onprem-infra:cloudflareApiToken"] = { secure: "v1:ciphertext-of-the-cloudflare-token" };
-    for (const key of MAIL_DB_SECRETS) {
+    for (const key of TAKEN_OVER_SECRETS) {
       prod.config[key] = { secure: `v1:ciphertext-of-${key}` };
     }
     fs.writeFileSync(productionCopyFile, stringify(prod));
@@ -479,7 +479,7 @@ describe("npm run plan (spawned)", function () {
 
   it("says which external secrets are not set yet, and that it used placeholders", () => {
     const plan = JSON.parse(json.stdout) as Plan;
-    const held = [...MAIL_DB_SECRETS, "onprem-infra:cloudflareApiToken"];
+    const held = [...TAKEN_OVER_SECRETS, "onprem-infra:cloudflareApiToken"];
     assert.deepEqual(plan.externalSecrets, { held, unset: held });
     const item = plan.checklist.find((c) => /external secrets set/.test(c.item));
     assert.equal(item?.status, "attention");
@@ -502,7 +502,7 @@ describe("npm run plan (spawned)", function () {
     assert.ok(plan.backups?.changed.includes("warningAlarm.dimensions"));
     assert.deepEqual(plan.backups?.importsPending, ["subscription"]);
     assert.deepEqual(plan.externalSecrets, {
-      held: [...MAIL_DB_SECRETS, "onprem-infra:cloudflareApiToken"],
+      held: [...TAKEN_OVER_SECRETS, "onprem-infra:cloudflareApiToken"],
       unset: [],
     });
     const item = plan.checklist.find((c) => /external secrets set/.test(c.item));

@@ -114,11 +114,12 @@ export const SECRET_INVENTORY = [
   },
   {
     id: "mailApiKey",
-    description: "Mail API key (Email Worker -> mailserver-api)",
-    usedBy: ["mail/mailserver-api", "tunnel/email-worker"],
-    source: "generated",
+    description:
+      "Mail API key (API_KEY of the Compose .env), taken over: the program's Email Worker and the dashboard-made Worker mailserver-inbound-relay, which still serves the zones the program does not route, post with it",
+    usedBy: ["mail/mailserver-api", "tunnel/email-worker", "cloudflare/mailserver-inbound-relay"],
+    source: "external",
     periodDays: API_KEY_DAYS,
-    length: 48,
+    takenOverPassword: true,
   },
   {
     id: "blogDbRootPassword",
