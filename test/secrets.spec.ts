@@ -33,6 +33,17 @@ import { RANDOM_PASSWORD } from "./harness/types";
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/** The passwords and key taken over from the running estate, which every stack holds, in the inventory's order. */
+const TAKEN_OVER = [
+  "mailDbRootPassword",
+  "mailDbAppPassword",
+  "usermgmtDbPassword",
+  "mailApiKey",
+  "blogDbRootPassword",
+  "blogDbWordpressPassword",
+];
+const TAKEN_OVER_KEYS = TAKEN_OVER.map((id) => `onprem-infra:${id}`);
+
 describe("secrets inventory", () => {
   it("holds every secret of the estate with its source and period", () => {
     const table = Object.fromEntries(SECRET_INVENTORY.map((s) => [s.id, `${s.source}/${s.periodDays}`]));
@@ -274,14 +285,7 @@ describe("rotations take effect, and only where they should", () => {
   }
 
   it("the taken-over passwords and key: a stamp alone changes nothing (it records when the value was set)", async () => {
-    for (const id of [
-      "mailDbAppPassword",
-      "mailDbRootPassword",
-      "usermgmtDbPassword",
-      "mailApiKey",
-      "blogDbRootPassword",
-      "blogDbWordpressPassword",
-    ]) {
+    for (const id of TAKEN_OVER) {
       assert.deepEqual(await bump(id), [], id);
     }
   });
@@ -536,24 +540,12 @@ describe("secrets in the stack files (docs/secrets.md)", () => {
     const values = cloneValues(readStackValues("production"));
     values["onprem-infra:cloudflareApiToken"] = { secure: "v1:ciphertext-of-the-cloudflare-token" };
     values["onprem-infra:sendgridApiKey"] = { secure: "v1:ciphertext-of-the-sendgrid-key" };
-    for (const key of [
-      "mailDbRootPassword",
-      "mailDbAppPassword",
-      "usermgmtDbPassword",
-      "mailApiKey",
-      "blogDbRootPassword",
-      "blogDbWordpressPassword",
-    ]) {
+    for (const key of TAKEN_OVER) {
       values[`onprem-infra:${key}`] = { secure: `v1:ciphertext-of-${key}` };
     }
     assert.deepEqual(unsetSecrets(values), []);
     assert.deepEqual(unsetSecrets(readStackValues("production")), [
-      "onprem-infra:mailDbRootPassword",
-      "onprem-infra:mailDbAppPassword",
-      "onprem-infra:usermgmtDbPassword",
-      "onprem-infra:mailApiKey",
-      "onprem-infra:blogDbRootPassword",
-      "onprem-infra:blogDbWordpressPassword",
+      ...TAKEN_OVER_KEYS,
       "onprem-infra:sendgridApiKey",
       "onprem-infra:cloudflareApiToken",
     ]);
@@ -573,26 +565,13 @@ describe("secrets in the stack files (docs/secrets.md)", () => {
   });
 
   it("placeholders stand only for secrets the stack's own config says it holds", () => {
-    const everyStack = [
-      "onprem-infra:mailDbRootPassword",
-      "onprem-infra:mailDbAppPassword",
-      "onprem-infra:usermgmtDbPassword",
-      "onprem-infra:mailApiKey",
-      "onprem-infra:blogDbRootPassword",
-      "onprem-infra:blogDbWordpressPassword",
-      "onprem-infra:cloudflareApiToken",
-    ];
+    const everyStack = [...TAKEN_OVER_KEYS, "onprem-infra:cloudflareApiToken"];
     assert.deepEqual(Object.keys(secretsFor("staging")), everyStack);
     const values = cloneValues(readStackValues("production"));
     (values["onprem-infra:mail"] as { relay: { authenticated: boolean } }).relay.authenticated = false;
     assert.deepEqual(Object.keys(secretsFor("production", values)), everyStack);
     assert.deepEqual(Object.keys(secretsFor("production")), [
-      "onprem-infra:mailDbRootPassword",
-      "onprem-infra:mailDbAppPassword",
-      "onprem-infra:usermgmtDbPassword",
-      "onprem-infra:mailApiKey",
-      "onprem-infra:blogDbRootPassword",
-      "onprem-infra:blogDbWordpressPassword",
+      ...TAKEN_OVER_KEYS,
       "onprem-infra:sendgridApiKey",
       "onprem-infra:cloudflareApiToken",
     ]);
