@@ -10,6 +10,10 @@
  * - `floor --classes aws.s3.Bucket,docker.Container,...`: the same runner, same arguments and
  *   engine, with a program that only loads the SDK and those provider classes (the SDKs load
  *   their resource modules lazily) and registers nothing (scripts/bench-floor.ts);
+ * - `replay <production|staging> [--sites <n>]`: the same runner, arguments and engine, with a
+ *   program that registers the very resources the stack's evaluation registers (captured here
+ *   by the harness first) and does nothing else (scripts/bench-replay.ts): the registration
+ *   floor, what the SDK charges for those resources whatever program registers them;
  * - `pack`: the policy pack's start as the CLI starts it (`cmd/run-policy-pack` in `policy/`,
  *   its JavaScript build; test/harness/pack-process.ts), until it prints its port;
  * - with `--runner harness`, `stack` and `floor` measure this process instead: the evaluation the
@@ -22,6 +26,7 @@
  * from (so the floor loads exactly those).
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { runUnderCli } from "../test/harness/cli-run";
@@ -37,6 +42,7 @@ import {
   secretsFor,
 } from "../test/harness/stack";
 import { writeManySitesStackFile } from "./lib/many-sites";
+import { replayPlan } from "./lib/replay";
 import { classesOf, loadClasses } from "./lib/sdk-classes";
 
 interface ChildResult {
@@ -134,6 +140,9 @@ async function main(argv: string[]): Promise<ChildResult> {
       ? undefined
       : writeManySitesStackFile(stack, path.join(ROOT, `Pulumi.${stack}.yaml`), sites);
   const label = `${mode} ${stack}${sites === undefined ? "" : ` --sites ${sites}`}`;
+  if (opts.runner === "harness" && mode === "replay") {
+    throw new Error("the replay is measured under cmd/run only");
+  }
   if (opts.runner === "harness") {
     const start = performance.now();
     const cpuStart = process.cpuUsage();
@@ -181,6 +190,40 @@ async function main(argv: string[]): Promise<ChildResult> {
       resources: run.registrations.length,
     };
   }
+  if (mode === "replay") {
+    const values = readStackValues(stack, stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
+    const config = cliConfig(stack, stackFile);
+    removeCopy(stackFile);
+    const captured = (await runStack(stack, values)).capture.resources;
+    const planFile = path.join(os.tmpdir(), `bench-replay-${process.pid}-${Date.now()}.json`);
+    fs.writeFileSync(planFile, JSON.stringify(replayPlan(captured)));
+    try {
+      const run = await runUnderCli(stack, config.values, config.secretKeys, {
+        timeoutMs: 900_000,
+        program: path.join(ROOT, "scripts", "bench-replay.ts"),
+        env: { ONPREM_BENCH_REPLAY: planFile },
+      });
+      if (run.exitCode !== 0) {
+        throw failed(`the replay (${stack})`, run);
+      }
+      // The replay must register what the program registers: the same types and names.
+      const key = (r: { type: string; name: string }) => `${r.type} ${r.name}`;
+      const replayed = run.registrations.filter((r) => r.type !== "pulumi:pulumi:Stack").map(key);
+      const expected = captured.map(key);
+      if (JSON.stringify([...replayed].sort()) !== JSON.stringify([...expected].sort())) {
+        throw new Error(`the replay (${stack}) registered other resources than the program`);
+      }
+      return {
+        mode: `${label}`,
+        ms: run.ms,
+        cpuMs: run.cpuMs,
+        maxRssKiB: run.maxRssKiB,
+        resources: run.registrations.length,
+      };
+    } finally {
+      fs.rmSync(planFile, { force: true });
+    }
+  }
   if (mode === "stack") {
     const config = cliConfig(stack, stackFile);
     removeCopy(stackFile);
@@ -198,7 +241,7 @@ async function main(argv: string[]): Promise<ChildResult> {
     };
   }
   throw new Error(
-    "usage: bench-child.ts stack <production|staging> [--sites <n>] | floor [--classes a,b] | pack",
+    "usage: bench-child.ts stack|replay <production|staging> [--sites <n>] | floor [--classes a,b] | pack",
   );
 }
 

@@ -7,9 +7,13 @@
  * - the floor: `@pulumi/pulumi/cmd/run` started as the CLI's language host starts it (Pulumi.yaml's
  *   `nodeargs`, its loader), running a program that loads the SDK and the provider SDK classes the
  *   program uses and registers nothing;
+ * - each stack's replay: under that same runner, a program with no logic of its own that
+ *   registers the very resources the stack's evaluation registers (scripts/bench-replay.ts), the
+ *   registration floor: what the SDK charges for those resources, whoever registers them;
  * - each stack's evaluation, the program under that same runner against the mock providers, in
- *   turns with the floor; the program's own cost is the median over the turns of an evaluation
- *   minus the floor of its turn;
+ *   turns with the floor and the replay; the program's own cost is the median over the turns of an
+ *   evaluation minus the replay of its turn, and the SDK's registration cost the replay minus the
+ *   floor (in the harness, which has no replay, the evaluation minus the floor);
  * - the policy pack's start as the CLI starts it (`cmd/run-policy-pack`, its JavaScript build),
  *   until it serves;
  * - `npm run plan -- --stack <stack>` end to end;
@@ -133,6 +137,45 @@ function cpuCost(samples: readonly Sample[], floor: readonly Sample[]): number |
       : NaN,
   );
   return diffs.length > 0 && diffs.every((d) => Number.isFinite(d)) ? median(diffs) : undefined;
+}
+
+/** Per-turn differences of two series of samples: their median, CPU median and range. */
+interface Difference {
+  seconds: number;
+  cpuSeconds?: number;
+  min: number;
+  max: number;
+  /** Resources of the measured evaluation, for the per-resource note. */
+  count: number;
+}
+
+function difference(samples: readonly Sample[], base: readonly Sample[], count: number): Difference {
+  const perTurn = samples.map((s, i) => s.seconds - base[i].seconds);
+  return {
+    seconds: median(perTurn),
+    cpuSeconds: cpuCost(samples, base),
+    min: Math.min(...perTurn),
+    max: Math.max(...perTurn),
+    count,
+  };
+}
+
+/** A derived row: a difference, with its per-turn range and its cost per resource. */
+function costFigure(name: string, d: Difference, extra: Partial<Figure> = {}): Figure {
+  const perResource = (d.seconds * 1000) / (d.count || 1);
+  const cpu =
+    d.cpuSeconds === undefined
+      ? ""
+      : `; CPU ${((d.cpuSeconds * 1000) / (d.count || 1)).toFixed(1)} ms/resource`;
+  return {
+    name,
+    samples: [],
+    seconds: d.seconds,
+    cpuSeconds: d.cpuSeconds,
+    exitCode: 0,
+    note: `per turn ${d.min.toFixed(2)}–${d.max.toFixed(2)} s; ${perResource.toFixed(1)} ms/resource${cpu}`,
+    ...extra,
+  };
 }
 
 function median(values: number[]): number {
@@ -263,12 +306,21 @@ async function main(): Promise<number> {
     },
   ] as const;
   for (const { runner, what, floorName } of runners) {
-    log(`bench: the floor and each stack's evaluation ${what}, in turns`);
+    // Under cmd/run, each turn also replays each stack's registrations with no program logic
+    // (the registration floor): what the SDK charges for those resources, whoever registers them.
+    const replays = runner === "cli";
+    log(
+      `bench: the floor${replays ? ", each stack's replay" : ""} and each stack's evaluation ${what}, in turns`,
+    );
     const floorSamples: Sample[] = [];
     const stackSamples = new Map<string, Sample[]>(STACKS.map((s) => [s, []]));
+    const replaySamples = new Map<string, Sample[]>(STACKS.map((s) => [s, []]));
     for (let i = 0; i < n; i++) {
       floorSamples.push(asMeasured(await child([...floorArgs, "--runner", runner]), "floor"));
       for (const stack of STACKS) {
+        if (replays) {
+          replaySamples.get(stack)?.push(asMeasured(await child(["replay", stack]), `replay ${stack}`));
+        }
         const sample = await child(["stack", stack, "--runner", runner]);
         stackSamples.get(stack)?.push(asMeasured(sample, `evaluate ${stack}`));
       }
@@ -277,19 +329,32 @@ async function main(): Promise<number> {
     for (const stack of STACKS) {
       const samples = stackSamples.get(stack) ?? [];
       const count = resources.get(stack) ?? 0;
-      const perTurn = samples.map((s, i) => s.seconds - floorSamples[i].seconds);
-      const cost = median(perTurn);
-      costs.set(`${runner} ${stack}`, cost);
-      figures.push(figure(`evaluate ${stack} ${what} (${count} resources)`, samples), {
-        name: `  program's own cost, ${stack} ${what} (evaluate − floor, per turn)`,
-        samples: [],
-        seconds: cost,
-        cpuSeconds: cpuCost(samples, floorSamples),
-        exitCode: 0,
-        target: `< ${TARGETS.programCostSeconds} s`,
-        ratio: cost / TARGETS.programCostSeconds,
-        note: `per turn ${Math.min(...perTurn).toFixed(2)}–${Math.max(...perTurn).toFixed(2)} s; ${((cost * 1000) / (count || 1)).toFixed(1)} ms/resource`,
-      });
+      figures.push(figure(`evaluate ${stack} ${what} (${count} resources)`, samples));
+      if (!replays) {
+        const own = difference(samples, floorSamples, count);
+        costs.set(`${runner} ${stack}`, own.seconds);
+        figures.push(
+          costFigure(`  program's own cost, ${stack} ${what} (evaluate − floor, per turn)`, own, {
+            target: `< ${TARGETS.programCostSeconds} s`,
+            ratio: own.seconds / TARGETS.programCostSeconds,
+          }),
+        );
+        continue;
+      }
+      const replayed = replaySamples.get(stack) ?? [];
+      const own = difference(samples, replayed, count);
+      const sdk = difference(replayed, floorSamples, count);
+      const all = difference(samples, floorSamples, count);
+      costs.set(`${runner} ${stack}`, own.seconds);
+      figures.push(
+        figure(`replay ${stack} ${what}: the same registrations, no program logic`, replayed),
+        costFigure(`  program's own cost, ${stack} ${what} (evaluate − replay, per turn)`, own, {
+          target: `< ${TARGETS.programCostSeconds} s`,
+          ratio: own.seconds / TARGETS.programCostSeconds,
+        }),
+        costFigure(`  the SDK's registration cost, ${stack} ${what} (replay − floor, per turn)`, sdk),
+        costFigure(`  evaluate − floor, ${stack} ${what} (the two above together)`, all),
+      );
     }
   }
 
@@ -320,37 +385,61 @@ async function main(): Promise<number> {
     // The grown stack takes ten times as long: at most 3 runs of each of its figures.
     const bigRuns = Math.min(n, 3);
     for (const { runner, what } of runners) {
+      const replays = runner === "cli";
       log(`bench: production grown to ${sites} sites: evaluation ${what}, in turns with the floor`);
       const bigSamples: Sample[] = [];
       const bigFloor: Sample[] = [];
+      const bigReplay: Sample[] = [];
+      const grown = ["production", "--sites", String(sites)];
       let bigResources = 0;
       for (let i = 0; i < bigRuns; i++) {
         bigFloor.push(asMeasured(await child([...floorArgs, "--runner", runner]), "floor"));
-        const sample = await child(["stack", "production", "--sites", String(sites), "--runner", runner]);
+        if (replays) {
+          bigReplay.push(asMeasured(await child(["replay", ...grown]), `replay production --sites ${sites}`));
+        }
+        const sample = await child(["stack", ...grown, "--runner", runner]);
         bigResources = childReport(sample, `evaluate production --sites ${sites}`).resources ?? 0;
         bigSamples.push(asMeasured(sample, `evaluate production --sites ${sites}`));
       }
       bigCount = bigResources;
-      const perTurn = bigSamples.map((s, i) => s.seconds - bigFloor[i].seconds);
-      const cost = median(perTurn);
-      const perResource = (cost * 1000) / bigResources;
-      const bigCpu = cpuCost(bigSamples, bigFloor);
-      const cpuNote =
-        bigCpu === undefined ? "" : `; CPU ${((bigCpu * 1000) / bigResources).toFixed(1)} ms/resource`;
+      const own = difference(bigSamples, replays ? bigReplay : bigFloor, bigResources);
+      const perResource = (own.seconds * 1000) / bigResources;
       const basePerResource =
         ((costs.get(`${runner} production`) ?? 0) * 1000) / (resources.get("production") || 1);
+      const target = {
+        target: `< ${TARGETS.msPerResource} ms/resource`,
+        ratio: perResource / TARGETS.msPerResource,
+      };
       figures.push(
         figure(`evaluate production with ${sites} sites ${what} (${bigResources} resources)`, bigSamples),
-        {
-          name: `  program's own cost with ${sites} sites ${what}, per resource`,
-          samples: [],
-          seconds: cost,
-          cpuSeconds: bigCpu,
-          exitCode: 0,
-          target: `< ${TARGETS.msPerResource} ms/resource`,
-          ratio: perResource / TARGETS.msPerResource,
-          note: `${perResource.toFixed(1)} ms/resource (the stack as it is: ${basePerResource.toFixed(1)})${cpuNote}`,
-        },
+      );
+      if (!replays) {
+        const row = costFigure(`  program's own cost with ${sites} sites ${what}, per resource`, own, target);
+        figures.push({
+          ...row,
+          note: `${row.note ?? ""} (the stack as it is: ${basePerResource.toFixed(1)})`,
+        });
+        continue;
+      }
+      const row = costFigure(
+        `  program's own cost with ${sites} sites ${what} (evaluate − replay), per resource`,
+        own,
+        target,
+      );
+      figures.push(
+        figure(
+          `replay production with ${sites} sites ${what}: the same registrations, no program logic`,
+          bigReplay,
+        ),
+        { ...row, note: `${row.note ?? ""} (the stack as it is: ${basePerResource.toFixed(1)})` },
+        costFigure(
+          `  the SDK's registration cost with ${sites} sites ${what} (replay − floor)`,
+          difference(bigReplay, bigFloor, bigResources),
+        ),
+        costFigure(
+          `  evaluate − floor with ${sites} sites ${what} (the two above together)`,
+          difference(bigSamples, bigFloor, bigResources),
+        ),
       );
     }
     log(`bench: npm run plan, production grown to ${sites} sites`);

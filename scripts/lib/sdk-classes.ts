@@ -32,17 +32,23 @@ export function classesOf(resources: readonly { type: string; custom: boolean }[
   ].sort();
 }
 
-/** Loads each class by walking its path from the package (which triggers the lazy module loads). */
+/** The SDK class named `aws.s3.Bucket` (walking its path from the package loads its lazy modules). */
+export function loadClass(name: string): unknown {
+  const [pkg, ...path] = name.split(".");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  let value = require(`@pulumi/${pkg}`) as Record<string, unknown>;
+  for (const key of path) {
+    value = value[key] as Record<string, unknown>;
+    if (value === undefined) {
+      throw new Error(`@pulumi/${pkg} has no ${path.join(".")}`);
+    }
+  }
+  return value;
+}
+
+/** Loads each class (which triggers the lazy module loads). */
 export function loadClasses(classes: readonly string[]): void {
   for (const c of classes) {
-    const [pkg, ...path] = c.split(".");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    let value = require(`@pulumi/${pkg}`) as Record<string, unknown>;
-    for (const key of path) {
-      value = value[key] as Record<string, unknown>;
-      if (value === undefined) {
-        throw new Error(`@pulumi/${pkg} has no ${path.join(".")}`);
-      }
-    }
+    loadClass(c);
   }
 }
