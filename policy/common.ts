@@ -9,6 +9,8 @@
  * `check`, so one unknown field does not hide a violation in a known one; after all rules ran, the
  * first unknown is rethrown, so the engine always says which policy could not verify what.
  */
+import type { Resource } from "@pulumi/pulumi";
+import { validateResourceOfType } from "@pulumi/policy";
 import type {
   EnforcementLevel,
   PolicyConfigSchema,
@@ -19,6 +21,19 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+
+/**
+ * A stand-in for the provider SDK class of one resource type: SDK-generated classes carry their
+ * type token as `__pulumiType`, and `validateResourceOfType` attaches it to the validation, so the
+ * policy SDK's server skips the policy for every other type before it deserializes the resource's
+ * properties (its "fast check"; otherwise it deserializes them once per policy for every resource).
+ * The pack needs no provider SDK for it.
+ */
+function resourceClassOf(type: string): new (name: string, args: Record<string, unknown>) => Resource {
+  return class {
+    static readonly __pulumiType = type;
+  } as unknown as new (name: string, args: Record<string, unknown>) => Resource;
+}
 
 /** The SDK's own proxy module, so a rethrown unknown is recognised by the analyzer server. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -174,26 +189,32 @@ export interface ResourcePolicySpec<C extends BaseConfig> extends PolicyMeta {
 /** Builds a resource policy: type filter, config defaults, waivers, preview-safe rules. */
 export function resourcePolicy<C extends BaseConfig>(spec: ResourcePolicySpec<C>): ResourceValidationPolicy {
   const schema = configSchema(spec.config);
+  const validate = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
+    if (spec.types.length > 0 && !spec.types.includes(args.type)) {
+      args.notApplicable(`applies to ${spec.types.join(", ")}`);
+    }
+    const config = resolveConfig<C>(() => args.getConfig<object>(), schema);
+    const reason = spec.notApplicableReason?.(args, config);
+    if (reason !== undefined) {
+      args.notApplicable(reason);
+    }
+    if (isWaived(config.waivers, args.urn, args.name)) {
+      args.notApplicable(`waived for ${args.name}`);
+    }
+    runChecks(spec.rules(args, config, (message) => reportViolation(message)));
+  };
   return {
     name: spec.name,
     description: spec.description,
     enforcementLevel: spec.enforcementLevel,
     configSchema: schema,
     remediationSteps: spec.remediationSteps,
-    validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-      if (spec.types.length > 0 && !spec.types.includes(args.type)) {
-        args.notApplicable(`applies to ${spec.types.join(", ")}`);
-      }
-      const config = resolveConfig<C>(() => args.getConfig<object>(), schema);
-      const reason = spec.notApplicableReason?.(args, config);
-      if (reason !== undefined) {
-        args.notApplicable(reason);
-      }
-      if (isWaived(config.waivers, args.urn, args.name)) {
-        args.notApplicable(`waived for ${args.name}`);
-      }
-      runChecks(spec.rules(args, config, (message) => reportViolation(message)));
-    },
+    validateResource:
+      spec.types.length === 1
+        ? validateResourceOfType(resourceClassOf(spec.types[0]), (_props, args, report) =>
+            validate(args, report),
+          )
+        : validate,
   };
 }
 

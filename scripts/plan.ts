@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   const { buildPlan, renderText } = await import("./lib/plan");
   const { diffResources, renderChangeReport } = await import("./lib/diff");
   const { evaluateTree } = await import("./lib/against");
-  const { attachPolicyPack, runPolicyPack, stopPolicyPack } = await import("./lib/policy");
+  const { attachPolicyPack, startPolicyAnalysis, stopPolicyPack } = await import("./lib/policy");
   const pack = spawned instanceof Error ? Promise.resolve(spawned) : attachPolicyPack(spawned);
   // A bad key fails fast: the pack is killed, not waited for.
   const invalid = await checkConfig(stack, stackFile);
@@ -140,7 +140,11 @@ async function main(argv: string[]): Promise<number> {
   let diagram: string;
   let changes: ChangeReport | undefined;
   try {
-    const evaluation = await evaluateStack(stack, stackFile);
+    // The pack analyzes each resource as it registers, as in a preview: on the other core,
+    // beside the evaluation; the stack as a whole once the evaluation is complete.
+    const analysis = startPolicyAnalysis(stack, policyConfig, pack);
+    await analysis.ready;
+    const evaluation = await evaluateStack(stack, stackFile, analysis.resource);
     lap("evaluate");
     if (!evaluation.ok) {
       return configError(evaluation.configError);
@@ -160,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
       diff = diffResources(before.resources, after.resources);
       lap("diff against the ref");
     }
-    const policy = { ...(await runPolicyPack(evaluation.run.resources, stack, policyConfig, pack)) };
+    const policy = { ...(await analysis.finish(evaluation.run.resources)) };
     policy.configFile = policyConfigName;
     lap("policy pack");
     if (policy.status === "invalid-config") {

@@ -6,10 +6,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
 import { parseStackConfig } from "../../config";
-import { installMocks } from "../../test/harness/engine";
+import { CapturedResource, installMocks, onRegistration } from "../../test/harness/engine";
 import { readProjectConfig } from "../../test/harness/cli-config";
+import { parseYaml } from "../../test/harness/yaml";
 import {
   CliConfigError,
   cliConfigProblems,
@@ -20,6 +20,7 @@ import {
   runtimeConfig,
   secretsFor,
   StackName,
+  StackRun,
   StackValues,
   unsetSecrets,
 } from "../../test/harness/stack";
@@ -53,7 +54,7 @@ function fileProblem(file: string): string | undefined {
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseYaml(text);
   } catch (e) {
     return `${name} is not valid YAML: ${(e as Error).message.split("\n")[0].replace(/:$/, "")}`;
   }
@@ -122,7 +123,11 @@ export async function checkConfig(stack: StackName, stackFile?: string): Promise
  * Evaluates `index.ts` for `stack`, from its `Pulumi.<stack>.yaml` or from `stackFile` (an
  * edited copy), with the external secrets replaced by placeholders that stay secret.
  */
-export async function evaluateStack(stack: StackName, stackFile?: string): Promise<EvaluationResult> {
+export async function evaluateStack(
+  stack: StackName,
+  stackFile?: string,
+  each?: (resource: CapturedResource) => void,
+): Promise<EvaluationResult> {
   const read = readValues(stack, stackFile);
   if (!read.ok) {
     return read;
@@ -130,7 +135,13 @@ export async function evaluateStack(stack: StackName, stackFile?: string): Promi
   await ensureMocks();
   try {
     const secrets = secretsFor(stack, read.values);
-    const result = await runStack(stack, read.values, secrets);
+    onRegistration(each);
+    let result: StackRun;
+    try {
+      result = await runStack(stack, read.values, secrets);
+    } finally {
+      onRegistration(undefined);
+    }
     // Valid by now (the program ran): the backup settings, for the phase report.
     const { backup } = parseStackConfig(stack, runtimeConfig(read.values, secrets));
     return {

@@ -97,44 +97,86 @@ export async function stopPolicyPack(pending: PendingPack): Promise<void> {
   }
 }
 
+/** A policy analysis under way: each resource analyzed as it registers, the stack at the end. */
+export interface PolicyAnalysis {
+  /** Resolves once the pack is configured (or known not to run). */
+  ready: Promise<void>;
+  /**
+   * Hands over one registration, as the engine hands each resource to the pack during a preview:
+   * a custom resource is analyzed (`Analyze`) once the pack is configured, beside the evaluation.
+   */
+  resource(r: CapturedResource): void;
+  /**
+   * Analyzes what was not handed over yet, waits for every analysis, analyzes the stack
+   * (`AnalyzeStack`) and stops the pack: the report. Never throws.
+   */
+  finish(resources: readonly CapturedResource[]): Promise<PolicyReport>;
+}
+
 /**
- * Runs the real policy pack over `resources` through the Analyzer gRPC service, as
- * `pulumi preview --policy-pack policy --policy-pack-config <file>` would, and stops it. Never
- * throws: a pack that cannot start (dependencies not installed, a broken pack) or fails becomes an
- * `unavailable` report, a config it refuses an `invalid-config` one.
+ * Starts the real policy pack's analysis, as `pulumi preview --policy-pack policy
+ * --policy-pack-config <file>` runs it: the stack and the config first, then each resource as it
+ * registers, then the stack. A pack that cannot start (dependencies not installed, a broken pack)
+ * or fails becomes an `unavailable` report, a config it refuses an `invalid-config` one.
  */
-export async function runPolicyPack(
-  resources: readonly CapturedResource[],
+export function startPolicyAnalysis(
   stack: string,
   config: PolicyPackConfig,
   pending: PendingPack,
-): Promise<PolicyReport> {
-  const pack = await pending;
-  if (pack instanceof Error) {
-    return unavailable(`the policy pack did not start: ${pack.message.split("\n")[0]}`);
-  }
-  try {
-    await pack.configureStack({ stack });
-    const info = await pack.info();
-    try {
-      await pack.configure(config);
-    } catch (e) {
-      if (e instanceof PolicyConfigError) {
-        return unavailable(e.message, "invalid-config");
-      }
-      throw e;
+): PolicyAnalysis {
+  type Ready = { pack: PolicyPackAnalyzer; policies: string[] } | PolicyReport;
+  const ready: Promise<Ready> = (async () => {
+    const pack = await pending;
+    if (pack instanceof Error) {
+      return unavailable(`the policy pack did not start: ${pack.message.split("\n")[0]}`);
     }
-    const diagnostics = await pack.analyze(resources);
-    const findings = diagnostics
-      .map(toFinding)
-      .sort((a, b) => a.policy.localeCompare(b.policy) || (a.resource ?? "").localeCompare(b.resource ?? ""));
-    return policyReport(
-      findings,
-      info.policies.map((p) => p.name),
-    );
-  } catch (e) {
-    return unavailable(`the policy pack did not run: ${(e as Error).message.split("\n")[0]}`);
-  } finally {
-    await pack.close().catch(() => undefined);
-  }
+    try {
+      await pack.configureStack({ stack });
+      const info = await pack.info();
+      await pack.configure(config);
+      return { pack, policies: info.policies.map((p) => p.name) };
+    } catch (e) {
+      await pack.close().catch(() => undefined);
+      return e instanceof PolicyConfigError
+        ? unavailable(e.message, "invalid-config")
+        : unavailable(`the policy pack did not run: ${(e as Error).message.split("\n")[0]}`);
+    }
+  })();
+  const byUrn = new Map<string, CapturedResource>();
+  const analyses: Promise<Diagnostic[]>[] = [];
+  const resource = (r: CapturedResource): void => {
+    byUrn.set(r.urn, r);
+    if (!r.custom) {
+      return;
+    }
+    const analysis = ready.then((s) => ("pack" in s ? s.pack.analyzeResource(r, byUrn) : []));
+    // Awaited in finish(); until then a failure must not count as an unhandled rejection.
+    analysis.catch(() => undefined);
+    analyses.push(analysis);
+  };
+  return {
+    ready: ready.then(() => undefined),
+    resource,
+    async finish(resources) {
+      const s = await ready;
+      if (!("pack" in s)) {
+        return s;
+      }
+      try {
+        resources.filter((r) => !byUrn.has(r.urn)).forEach(resource);
+        const diagnostics = (await Promise.all(analyses)).flat();
+        diagnostics.push(...(await s.pack.analyzeStack(resources)));
+        const findings = diagnostics
+          .map(toFinding)
+          .sort(
+            (a, b) => a.policy.localeCompare(b.policy) || (a.resource ?? "").localeCompare(b.resource ?? ""),
+          );
+        return policyReport(findings, s.policies);
+      } catch (e) {
+        return unavailable(`the policy pack did not run: ${(e as Error).message.split("\n")[0]}`);
+      } finally {
+        await s.pack.close().catch(() => undefined);
+      }
+    },
+  };
 }

@@ -417,23 +417,37 @@ export class PolicyPackAnalyzer {
   async analyze(resources: readonly CapturedResource[]): Promise<Diagnostic[]> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     // The engine analyzes each resource as it registers, many at once; so do these calls.
-    const perResource = resources
-      .filter((x) => x.custom)
-      .map(async (r) => {
-        const req = new analyzerPb.AnalyzeRequest();
-        req.setUrn(r.urn);
-        req.setType(r.type);
-        req.setName(r.name);
-        req.setProperties(struct(marshalProperties(r.wire)));
-        req.setOptions(resourceOptions(r));
-        const provider = providerResource(r, byUrn);
-        if (provider) {
-          req.setProvider(provider);
-        }
-        const res = await call<analyzerPb.AnalyzeResponse>((cb) => this.client.analyze(req, cb));
-        return toDiagnostics(res.getDiagnosticsList(), "resource", r.urn);
-      });
+    const perResource = resources.filter((x) => x.custom).map((r) => this.analyzeResource(r, byUrn));
     const diagnostics: Diagnostic[] = (await Promise.all(perResource)).flat();
+    diagnostics.push(...(await this.analyzeStack(resources)));
+    return diagnostics;
+  }
+
+  /**
+   * `Analyze` for one custom resource, with its inputs, as the engine sends it when the resource
+   * registers; `byUrn` holds the resources registered so far (its provider among them).
+   */
+  async analyzeResource(
+    r: CapturedResource,
+    byUrn: ReadonlyMap<string, CapturedResource>,
+  ): Promise<Diagnostic[]> {
+    const req = new analyzerPb.AnalyzeRequest();
+    req.setUrn(r.urn);
+    req.setType(r.type);
+    req.setName(r.name);
+    req.setProperties(struct(marshalProperties(r.wire)));
+    req.setOptions(resourceOptions(r));
+    const provider = providerResource(r, byUrn);
+    if (provider) {
+      req.setProvider(provider);
+    }
+    const res = await call<analyzerPb.AnalyzeResponse>((cb) => this.client.analyze(req, cb));
+    return toDiagnostics(res.getDiagnosticsList(), "resource", r.urn);
+  }
+
+  /** `AnalyzeStack` once, with every resource's outputs, as the engine sends it at the end. */
+  async analyzeStack(resources: readonly CapturedResource[]): Promise<Diagnostic[]> {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const stackReq = new analyzerPb.AnalyzeStackRequest();
     stackReq.setResourcesList(
       resources.map((r) => {
@@ -461,8 +475,7 @@ export class PolicyPackAnalyzer {
       }),
     );
     const res = await call<analyzerPb.AnalyzeResponse>((cb) => this.client.analyzeStack(stackReq, cb));
-    diagnostics.push(...toDiagnostics(res.getDiagnosticsList(), "stack"));
-    return diagnostics;
+    return toDiagnostics(res.getDiagnosticsList(), "stack");
   }
 
   /** Closes the connection and ends the pack process. */

@@ -149,6 +149,16 @@ export function unwire(value: unknown, path: string, secretPaths: string[]): unk
 
 const captured: CapturedResource[] = [];
 let inFlight = 0;
+let listener: ((resource: CapturedResource) => void) | undefined;
+
+/**
+ * Hands each registration to `fn` as the engine receives it (its inputs and options; its outputs
+ * come later), as the engine hands each resource to the policy packs during a preview; `undefined`
+ * stops. The plan analyzes each resource this way while the rest of the stack is evaluated.
+ */
+export function onRegistration(fn: ((resource: CapturedResource) => void) | undefined): void {
+  listener = fn;
+}
 
 /** A stable fake value derived from a resource's name and the inputs that should change it. */
 export function fakeValue(
@@ -292,6 +302,10 @@ export async function installMocks(): Promise<void> {
     );
     captured.push(entry);
     try {
+      if (listener) {
+        listener(entry);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await register(req, (err, resp) => {
         response = (
           resp as { getObject?: () => { toJavaScript(): Record<string, unknown> } } | undefined

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import { parseYaml } from "./yaml";
 import { EXTERNAL_SECRETS, externalSecretsHeld } from "../../components/secrets/inventory";
 import { isSecureNode, ProjectConfig, readProjectConfig, stackConfigProblems } from "./cli-config";
 import { programEntry } from "./cli-program";
@@ -73,7 +73,7 @@ export function unsetSecrets(values: StackValues): string[] {
 
 /** `Pulumi.yaml`'s config declarations, as the CLI reads them; throws on what the CLI refuses. */
 export function readProject(file: string = path.join(ROOT, "Pulumi.yaml")): ProjectConfig {
-  const { project, problems } = readProjectConfig(parse(fs.readFileSync(file, "utf8")));
+  const { project, problems } = readProjectConfig(parseYaml(fs.readFileSync(file, "utf8")));
   if (problems.length > 0) {
     throw new Error(
       `${path.basename(file)}: the Pulumi CLI refuses this project:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
@@ -99,7 +99,7 @@ export function readStackValues(
       values[fullKey] = given;
     }
   }
-  const file = parse(fs.readFileSync(stackFile, "utf8")) as {
+  const file = parseYaml(fs.readFileSync(stackFile, "utf8")) as {
     config?: Record<string, unknown>;
   };
   Object.assign(values, file.config ?? {});

@@ -39,6 +39,19 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export const STACK = "test";
 export const PROJECT = "onprem-infra";
 
+/**
+ * `isType` and `asType` as the SDK's server answers them: a provider SDK's class (or the pack's
+ * stand-in for one) carries its type token as `__pulumiType`.
+ */
+function typeChecks(type: string, props: Record<string, unknown>) {
+  const isType = (resourceClass: unknown): boolean =>
+    (resourceClass as { __pulumiType?: unknown } | undefined)?.__pulumiType === type;
+  return {
+    isType,
+    asType: (resourceClass: unknown) => (isType(resourceClass) ? props : undefined),
+  } as Pick<ResourceValidationArgs, "isType" | "asType">;
+}
+
 export function urnOf(type: string, name: string): string {
   return `urn:pulumi:${STACK}::${PROJECT}::${type}::${name}`;
 }
@@ -114,8 +127,7 @@ export function checkResource(
       props: unknownCheckingProxy(structuredClone(resource.provider.props)),
     },
     stackTags: new Map(),
-    isType: () => false,
-    asType: () => undefined,
+    ...typeChecks(resource.type, props),
     getConfig: <T extends object>() => structuredClone(config) as T,
     notApplicable,
   };
@@ -147,11 +159,12 @@ export function checkStack(
 ): Outcome & { at: StackViolation[] } {
   const built = new Map<string, PolicyResource>();
   for (const r of resources) {
+    const props = unknownCheckingProxy(structuredClone(r.props));
     built.set(r.name, {
       type: r.type,
       name: r.name,
       urn: urnOf(r.type, r.name),
-      props: unknownCheckingProxy(structuredClone(r.props)),
+      props,
       opts: options(r.opts),
       provider: r.provider && {
         type: r.provider.type,
@@ -161,8 +174,7 @@ export function checkStack(
       },
       dependencies: [],
       propertyDependencies: {},
-      isType: () => false,
-      asType: () => undefined,
+      ...typeChecks(r.type, props),
     });
   }
   for (const r of resources) {

@@ -89,6 +89,31 @@ describe("policy pack: structure", () => {
     assert.deepEqual(offenders, []);
   });
 
+  it("tags each single-type resource policy with its type, so the SDK skips it for every other type", () => {
+    // The policy SDK's server reads the type off the validation (its "fast check") before it
+    // deserializes a resource's properties for the policy; the pack's own module, as it runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { getPulumiType } = require(
+      require.resolve("@pulumi/policy/policy", { paths: [path.resolve(__dirname, "..", "..", "policy")] }),
+    ) as { getPulumiType(fn: unknown): string | undefined };
+    const typed = Object.fromEntries(
+      ALL_POLICIES.filter((p) => "validateResource" in p)
+        .map((p) => [p.name, getPulumiType((p as { validateResource: unknown }).validateResource)])
+        .filter(([, type]) => type !== undefined),
+    );
+    const container = "docker:index/container:Container";
+    const tunnelConfig = "cloudflare:index/zeroTrustTunnelCloudflaredConfig:ZeroTrustTunnelCloudflaredConfig";
+    assert.deepEqual(typed, {
+      ...Object.fromEntries(
+        ALL_POLICIES.filter((p) => p.name.startsWith("container-")).map((p) => [p.name, container]),
+      ),
+      "sns-topic-customer-managed-key": "aws:sns/topic:Topic",
+      "tunnel-ingress-catch-all": tunnelConfig,
+      "tunnel-tls-verify": tunnelConfig,
+    });
+    assert.equal(Object.keys(typed).length, 13);
+  });
+
   it("refuses a config property without a default", () => {
     assert.throws(() => configSchema({ limit: { type: "integer" } }), /needs a default/);
     assert.deepEqual(schemaDefaults(configSchema({ limit: { type: "integer", default: 3 } })), {
