@@ -107,8 +107,8 @@ export interface PolicyAnalysis {
    */
   resource(r: CapturedResource): void;
   /**
-   * Analyzes what was not handed over yet, waits for every analysis, analyzes the stack
-   * (`AnalyzeStack`) and stops the pack: the report. Never throws.
+   * Analyzes what was not handed over yet and the stack (`AnalyzeStack`, sent after every
+   * `Analyze`), waits for every answer and stops the pack: the report. Never throws.
    */
   finish(resources: readonly CapturedResource[]): Promise<PolicyReport>;
 }
@@ -164,8 +164,13 @@ export function startPolicyAnalysis(
       }
       try {
         resources.filter((r) => !byUrn.has(r.urn)).forEach(resource);
-        const diagnostics = (await Promise.all(analyses)).flat();
-        diagnostics.push(...(await s.pack.analyzeStack(resources)));
+        // Sent behind every `Analyze` on the same connection, so the pack takes it last; built and
+        // sent while the pack still works through those, not after their answers.
+        const [perResource, stack] = await Promise.all([
+          Promise.all(analyses),
+          s.pack.analyzeStack(resources),
+        ]);
+        const diagnostics = [...perResource.flat(), ...stack];
         const findings = diagnostics
           .map(toFinding)
           .sort(
