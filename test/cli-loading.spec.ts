@@ -265,52 +265,49 @@ describe("how the CLI loads the program", () => {
         [path.join("node_modules", "@pulumi", "pulumi", "typescript-shim.js")],
       );
     });
-  });
-  describe("the bench's registration floor, under the real cmd/run", () => {
-    let program: CliRun;
-    let replay: CliRun;
-    const planFile = path.join(os.tmpdir(), `replay-plan-${process.pid}.json`);
-    before(async function () {
-      this.timeout(300_000);
-      const values = readStackValues("staging");
-      const config = runtimeConfig(values, secretsFor("staging", values));
-      const captured = await runStack("staging", values);
-      fs.writeFileSync(planFile, JSON.stringify(replayPlan(captured.capture.resources)));
-      program = await runUnderCli("staging", config.values, [...config.secretKeys]);
-      replay = await runUnderCli("staging", config.values, [...config.secretKeys], {
-        program: path.join(ROOT, "scripts", "bench-replay.ts"),
-        env: { ONPREM_BENCH_REPLAY: planFile },
+    describe("the bench's registration floor, replayed under that same runner", () => {
+      let replay: CliRun;
+      const planFile = path.join(os.tmpdir(), `replay-plan-${process.pid}.json`);
+      before(async function () {
+        this.timeout(300_000);
+        const values = readStackValues("production");
+        const config = runtimeConfig(values, secretsFor("production", values));
+        const captured = await runStack("production", values);
+        fs.writeFileSync(planFile, JSON.stringify(replayPlan(captured.capture.resources)));
+        replay = await runUnderCli("production", config.values, [...config.secretKeys], {
+          program: path.join(ROOT, "scripts", "bench-replay.ts"),
+          env: { ONPREM_BENCH_REPLAY: planFile },
+        });
+      });
+      after(() => fs.rmSync(planFile, { force: true }));
+
+      it("registers what the program registers: types, names, parents, kinds, in the engine's terms", () => {
+        assert.equal(
+          replay.exitCode,
+          0,
+          `${replay.stderr}\n${replay.logs.filter((l) => !l.startsWith("0 ")).join("\n")}`,
+        );
+        const key = (r: CliRegistration) => `${r.type} ${r.name} ${r.parent} ${r.custom}`;
+        assert.deepEqual(replay.registrations.map(key).sort(), run.registrations.map(key).sort());
+        assert.ok(replay.registrations.length >= 90, `${replay.registrations.length} registrations`);
+      });
+
+      it("runs none of the program's code: no entry point, config or component module is loaded", () => {
+        const project = replay.modules
+          .map((m) => path.relative(ROOT, m.file))
+          .filter((f) => !f.startsWith("node_modules") && !f.startsWith(".."));
+        assert.deepEqual(project.sort(), [
+          "register.js",
+          path.join("scripts", "bench-replay.ts"),
+          path.join("scripts", "lib", "sdk-classes.ts"),
+          path.join("test", "harness", "module-probe.js"),
+        ]);
+        assert.ok(
+          run.modules.some((m) => m.file === path.join(ROOT, "components", "mail", "MailserverStack.ts")),
+        );
       });
     });
-    after(() => fs.rmSync(planFile, { force: true }));
-
-    it("registers what the program registers: types, names, parents, kinds, in the engine's terms", () => {
-      assert.equal(
-        replay.exitCode,
-        0,
-        `${replay.stderr}\n${replay.logs.filter((l) => !l.startsWith("0 ")).join("\n")}`,
-      );
-      const key = (r: CliRegistration) => `${r.type} ${r.name} ${r.parent} ${r.custom}`;
-      assert.deepEqual(replay.registrations.map(key).sort(), program.registrations.map(key).sort());
-      assert.ok(replay.registrations.length >= 60, `${replay.registrations.length} registrations`);
-    });
-
-    it("runs none of the program's code: no entry point, config or component module is loaded", () => {
-      const project = replay.modules
-        .map((m) => path.relative(ROOT, m.file))
-        .filter((f) => !f.startsWith("node_modules") && !f.startsWith(".."));
-      assert.deepEqual(project.sort(), [
-        "register.js",
-        path.join("scripts", "bench-replay.ts"),
-        path.join("scripts", "lib", "sdk-classes.ts"),
-        path.join("test", "harness", "module-probe.js"),
-      ]);
-      assert.ok(
-        program.modules.some((m) => m.file === path.join(ROOT, "components", "mail", "MailserverStack.ts")),
-      );
-    });
   });
-
   describe("a program that throws, under the real cmd/run", () => {
     // TypeScript-only lines (an interface, a type, annotations) before the throw, so that the
     // transpiled lines differ from the source's: the stack must give the source's.
