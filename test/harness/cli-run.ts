@@ -20,7 +20,7 @@ import * as resourceRpc from "@pulumi/pulumi/proto/resource_grpc_pb";
 import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { cliProgram } from "./cli-program";
-import { mocks, PROJECT } from "./engine";
+import { mocks, PROJECT, useStack } from "./engine";
 
 const PROBE = path.join(__dirname, "module-probe.js");
 
@@ -109,6 +109,8 @@ export async function runUnderCli(
 ): Promise<CliRun> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const program = cliProgram();
+  // The mock monitor below names each resource's URN after this process's stack setting.
+  useStack(stack);
   const registrations: CliRegistration[] = [];
   const logs: string[] = [];
   let rootUrn = "";
