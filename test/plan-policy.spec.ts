@@ -118,6 +118,8 @@ describe("the plan's policy analysis", () => {
     analysis.resource(provider);
     analysis.resource(good);
     await analysis.finish([provider, component, good, bad]);
+    // The stack last, behind every resource.
+    assert.equal(calls.at(-1), "analyzeStack 4");
     assert.deepEqual(calls.filter((c) => c.startsWith("analyze ")).sort(), [
       "analyze bad",
       "analyze docker",

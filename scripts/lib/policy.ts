@@ -163,9 +163,15 @@ export function startPolicyAnalysis(
         return s;
       }
       try {
-        resources.filter((r) => !byUrn.has(r.urn)).forEach(resource);
-        // Sent behind every `Analyze` on the same connection, so the pack takes it last; built and
-        // sent while the pack still works through those, not after their answers.
+        // What was not handed over is sent now, in order; `AnalyzeStack` goes behind every
+        // `Analyze` on the same connection, so the pack takes it last: built and sent while the
+        // pack still works through those, not after their answers.
+        for (const r of resources.filter((x) => !byUrn.has(x.urn))) {
+          byUrn.set(r.urn, r);
+          if (r.custom) {
+            analyses.push(s.pack.analyzeResource(r, byUrn));
+          }
+        }
         const [perResource, stack] = await Promise.all([
           Promise.all(analyses),
           s.pack.analyzeStack(resources),
