@@ -143,7 +143,11 @@ async function main(argv: string[]): Promise<number> {
     // The pack analyzes each resource as it registers, as in a preview: on the other core,
     // beside the evaluation; the stack as a whole once the evaluation is complete.
     const analysis = startPolicyAnalysis(stack, policyConfig, pack);
-    await analysis.ready;
+    // A policy config the pack refuses fails before the evaluation, like a bad stack config.
+    const refused = await analysis.ready;
+    if (refused?.status === "invalid-config") {
+      return configError(`policy config ${policyConfigName}: ${refused.reason ?? "refused"}`);
+    }
     const evaluation = await evaluateStack(stack, stackFile, analysis.resource);
     lap("evaluate");
     if (!evaluation.ok) {

@@ -87,7 +87,7 @@ describe("the plan's policy analysis", () => {
       analysis.resource(r);
     }
     release();
-    await analysis.ready;
+    assert.equal(await analysis.ready, undefined);
     analysis.resource(bad);
     const report = await analysis.finish([provider, component, good, bad]);
     assert.deepEqual(calls, [
@@ -130,6 +130,7 @@ describe("the plan's policy analysis", () => {
   it("reports a pack that did not start, without calling it", async () => {
     const analysis = startPolicyAnalysis("production", {}, Promise.resolve(new Error("no build\nmore")));
     analysis.resource(good);
+    assert.equal((await analysis.ready)?.status, "unavailable");
     const report = await analysis.finish([good]);
     assert.equal(report.status, "unavailable");
     assert.equal(report.reason, "the policy pack did not start: no build");
@@ -143,6 +144,8 @@ describe("the plan's policy analysis", () => {
     });
     const analysis = startPolicyAnalysis("production", {}, Promise.resolve(pack));
     analysis.resource(good);
+    // Known before any evaluation: the plan stops there.
+    assert.equal((await analysis.ready)?.status, "invalid-config");
     const report = await analysis.finish([good]);
     assert.equal(report.status, "invalid-config");
     assert.equal(report.reason, 'policy-pack config names an unknown policy "nope"');

@@ -99,8 +99,11 @@ export async function stopPolicyPack(pending: PendingPack): Promise<void> {
 
 /** A policy analysis under way: each resource analyzed as it registers, the stack at the end. */
 export interface PolicyAnalysis {
-  /** Resolves once the pack is configured (or known not to run). */
-  ready: Promise<void>;
+  /**
+   * Resolves once the pack is configured: to undefined, or to the report when it will not run
+   * (it did not start, or refused its config: `invalid-config`, which the plan reports at once).
+   */
+  ready: Promise<PolicyReport | undefined>;
   /**
    * Hands over one registration, as the engine hands each resource to the pack during a preview:
    * a custom resource is analyzed (`Analyze`) once the pack is configured, beside the evaluation.
@@ -155,7 +158,7 @@ export function startPolicyAnalysis(
     analyses.push(analysis);
   };
   return {
-    ready: ready.then(() => undefined),
+    ready: ready.then((s) => ("pack" in s ? undefined : s)),
     resource,
     async finish(resources) {
       const s = await ready;
