@@ -213,6 +213,9 @@ function resourceOptions(r: CapturedResource): analyzerPb.AnalyzerResourceOption
   return opts;
 }
 
+/** Each provider as the engine hands it over, built once: every resource of that provider shares it. */
+const providerMessages = new WeakMap<CapturedResource, analyzerPb.AnalyzerProviderResource>();
+
 /** The provider resource a provider reference (`<urn>::<id>`) names, as the engine hands it over. */
 function providerResource(
   r: CapturedResource,
@@ -226,11 +229,15 @@ function providerResource(
   if (!provider) {
     throw new Error(`${r.urn}: provider ${r.provider} was never registered`);
   }
-  const p = new analyzerPb.AnalyzerProviderResource();
-  p.setUrn(provider.urn);
-  p.setType(provider.type);
-  p.setName(provider.name);
-  p.setProperties(struct(marshalProperties(provider.wire)));
+  let p = providerMessages.get(provider);
+  if (p === undefined) {
+    p = new analyzerPb.AnalyzerProviderResource();
+    p.setUrn(provider.urn);
+    p.setType(provider.type);
+    p.setName(provider.name);
+    p.setProperties(struct(marshalProperties(provider.wire)));
+    providerMessages.set(provider, p);
+  }
   return p;
 }
 
