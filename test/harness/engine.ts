@@ -304,6 +304,9 @@ export async function installMocks(): Promise<void> {
     try {
       if (listener) {
         listener(entry);
+        // The in-process engine answers in microtasks, which would hold off the I/O the listener
+        // started (the plan's gRPC calls to the pack) until the whole evaluation ends: a real
+        // engine answers over the network, so let the event loop turn once per registration.
         await new Promise((resolve) => setImmediate(resolve));
       }
       await register(req, (err, resp) => {
