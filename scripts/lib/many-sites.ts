@@ -7,18 +7,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type * as v from "valibot";
 import { parse, stringify } from "yaml";
+import type { siteSchema } from "../../components/blog/schema";
+import type { tunnelConfigSchema } from "../../components/tunnel/schema";
 import { PROJECT } from "../../test/harness/constants";
 
-interface Site {
-  kind: string;
-  name: string;
-  domain: string;
-  aliases?: string[];
-  documentRoot: string;
-  database: string;
-  install: { title: string; adminUser: string; adminEmail: string };
-}
+/** A site as the stack file writes it (the schema's input). */
+type Site = v.InferInput<typeof siteSchema>;
 
 /** Writes the grown copy of `stackFile` into the temporary directory and returns its path. */
 export function writeManySitesStackFile(stack: string, stackFile: string, count: number): string {
@@ -26,7 +22,7 @@ export function writeManySitesStackFile(stack: string, stackFile: string, count:
     config: Record<string, Record<string, unknown>>;
   };
   const blog = doc.config[`${PROJECT}:blog`] as { sites: Site[] };
-  const tunnel = doc.config[`${PROJECT}:tunnel`] as { zones: Record<string, string> };
+  const tunnel = doc.config[`${PROJECT}:tunnel`] as v.InferInput<typeof tunnelConfigSchema>;
   const rotations = doc.config[`${PROJECT}:rotations`] as Record<string, unknown> & {
     siteDbPasswords: Record<string, string>;
   };
