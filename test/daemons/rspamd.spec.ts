@@ -49,7 +49,8 @@ describe("daemons: Rspamd loads the rendered configuration", () => {
 function checkRspamd(rspamadm: string, mine: RenderedFile[]): void {
   const name = mine[0].container.name;
   say(`- ${name}: ${mine.map((f) => f.path).join(", ")}`);
-  const dump = (dir: string) =>
+  /** `rspamadm <command> <args> -c <dir>/etc/rspamd/rspamd.conf`, with `dir` as its whole configuration. */
+  const rspamadmIn = (dir: string, command: string[]) =>
     run(
       withHosts(
         dir,
@@ -58,12 +59,13 @@ function checkRspamd(rspamadm: string, mine: RenderedFile[]): void {
           rspamadm,
           `--var=CONFDIR=${dir}/etc/rspamd`,
           `--var=LOCAL_CONFDIR=${dir}/etc/rspamd`,
-          "configdump",
+          ...command,
           "-c",
           `${dir}/etc/rspamd/rspamd.conf`,
         ],
       ),
     );
+  const dump = (dir: string) => rspamadmIn(dir, ["configdump"]);
   const stockDir = tempDir("rspamd-stock");
   fs.cpSync("/etc/rspamd", `${stockDir}/etc/rspamd`, { recursive: true });
   const dir = tempDir("rspamd");
@@ -71,21 +73,7 @@ function checkRspamd(rspamadm: string, mine: RenderedFile[]): void {
   for (const f of mine) {
     writeUnder(dir, f.path, f.content);
   }
-  const test = run(
-    withHosts(
-      dir,
-      [...mine[0].container.reachableNames, ...PACKAGE_NAMES],
-      [
-        rspamadm,
-        `--var=CONFDIR=${dir}/etc/rspamd`,
-        `--var=LOCAL_CONFDIR=${dir}/etc/rspamd`,
-        "configtest",
-        "-s",
-        "-c",
-        `${dir}/etc/rspamd/rspamd.conf`,
-      ],
-    ),
-  );
+  const test = rspamadmIn(dir, ["configtest", "-s"]);
   if (test.code !== 0 || !/syntax OK/.test(test.stdout)) {
     throw failure(`${mine.map((f) => f.path).join(", ")} of ${name}: rspamadm configtest refuses them`, test);
   }
