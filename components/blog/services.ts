@@ -357,6 +357,14 @@ ${fastcgiLines("            ", "$request_filename")}
 `;
 }
 
+/** The opening of a host's server block: who rendered it, then port 80 and the host's names. */
+function serverHead(site: HostSite): string {
+  return `# Site ${site.name} (${site.kind}): rendered by onprem-infra (components/blog/services.ts); do not edit on the host.
+server {
+    listen 80;
+    server_name ${siteServerNames(site).join(" ")};`;
+}
+
 /**
  * A WordPress site's server block: its names, document root, path redirects and subdirectory
  * sites first, then the WordPress rules (permalinks, no PHP from uploads, no dotfiles, no
@@ -366,10 +374,7 @@ export function renderWordPressSite(
   site: WordPressSite,
   subdirectories: readonly SubdirectorySite[] = [],
 ): string {
-  return `# Site ${site.name} (wordpress): rendered by onprem-infra (components/blog/services.ts); do not edit on the host.
-server {
-    listen 80;
-    server_name ${siteServerNames(site).join(" ")};
+  return `${serverHead(site)}
     root ${BLOG_PATHS.sites}/${site.documentRoot};
     index index.php index.html;
     access_log ${BLOG_PATHS.nginxLogs}/${site.name}-access.log main;
@@ -414,10 +419,7 @@ ${fastcgiLines("        ", "$document_root$fastcgi_script_name")}
 
 /** A redirect-only host: path redirects first, then everything to the target. */
 export function renderRedirectSite(site: RedirectSite): string {
-  return `# Site ${site.name} (redirect): rendered by onprem-infra (components/blog/services.ts); do not edit on the host.
-server {
-    listen 80;
-    server_name ${siteServerNames(site).join(" ")};
+  return `${serverHead(site)}
     access_log ${BLOG_PATHS.nginxLogs}/${site.name}-access.log main;
 
 ${site.redirects.map(redirectLocation).join("")}    location / {
@@ -448,10 +450,7 @@ function proxyLocation(path: string, upstream: string): string {
 
 /** A proxy host (the admin portal): `/` and each extra path to its upstream. */
 export function renderProxySite(site: ProxySite): string {
-  return `# Site ${site.name} (proxy): rendered by onprem-infra (components/blog/services.ts); do not edit on the host.
-server {
-    listen 80;
-    server_name ${siteServerNames(site).join(" ")};
+  return `${serverHead(site)}
     access_log ${BLOG_PATHS.nginxLogs}/${site.name}-access.log main;
 
 ${site.paths.map((p) => proxyLocation(p.path, p.upstream)).join("")}${proxyLocation("/", site.upstream)}}
