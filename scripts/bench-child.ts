@@ -40,6 +40,7 @@ import {
   runStack,
   runtimeConfig,
   secretsFor,
+  StackValues,
 } from "../test/harness/stack";
 import { writeManySitesStackFile } from "./lib/many-sites";
 import { replayPlan } from "./lib/replay";
@@ -60,8 +61,8 @@ interface ChildResult {
 function cliConfig(
   stack: string,
   stackFile?: string,
+  values: StackValues = readStackValues(stack, stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`)),
 ): { values: Record<string, string>; secretKeys: string[] } {
-  const values = readStackValues(stack, stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
   const config = runtimeConfig(values, secretsFor(stack, values));
   return { values: config.values, secretKeys: [...config.secretKeys] };
 }
@@ -192,7 +193,7 @@ async function main(argv: string[]): Promise<ChildResult> {
   }
   if (mode === "replay") {
     const values = readStackValues(stack, stackFile ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
-    const config = cliConfig(stack, stackFile);
+    const config = cliConfig(stack, stackFile, values);
     removeCopy(stackFile);
     const captured = (await runStack(stack, values)).capture.resources;
     const planFile = path.join(os.tmpdir(), `bench-replay-${process.pid}-${Date.now()}.json`);
