@@ -579,6 +579,24 @@ describe("plan --against: a git ref's own program and stack file", function () {
     assert.match(!badKey.ok ? badKey.configError : "", /staging/);
   });
 
+  it("never reuses a tree extracted for another checkout, whose node_modules link may lead nowhere", () => {
+    repositoryOfWorkingTree(dir);
+    const removed = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-modules-"));
+    const before = materializeRef("HEAD", dir, removed);
+    trees.add(before.root);
+    fs.rmSync(removed, { recursive: true, force: true });
+    const modules = path.resolve(__dirname, "..", "node_modules");
+    const tree = materialize("HEAD", dir);
+    assert.equal(tree.commit, before.commit);
+    assert.notEqual(tree.root, before.root);
+    assert.equal(fs.readlinkSync(path.join(tree.root, "node_modules")), modules);
+    assert.equal(
+      require.resolve("@pulumi/aws", { paths: [tree.root] }),
+      require.resolve("@pulumi/aws", { paths: [path.dirname(modules)] }),
+    );
+    assert.equal(materialize("HEAD", dir).root, tree.root);
+  });
+
   it("a ref that is not a commit is a usage error (RefError), read before anything else", () => {
     assert.throws(() => materialize("no-such-ref", dir), RefError);
     assert.throws(() => materialize("--upload-pack=x", dir), RefError);

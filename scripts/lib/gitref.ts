@@ -1,9 +1,10 @@
 /**
  * A git ref's tree on disk, for `npm run plan -- --against <ref>`: extracted once into the
- * system's temporary directory (`git archive`, cached by commit), with `node_modules` a link to
- * this checkout's. Node built-ins only: the plan reads the ref before it loads anything heavy.
+ * system's temporary directory (`git archive`, cached by commit and by the checkout whose
+ * `node_modules` it links to). Node built-ins only: the plan reads the ref before it loads anything heavy.
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -37,7 +38,9 @@ function git(repo: string, args: string[], input?: Buffer): { ok: boolean; stdou
 
 /**
  * The tree of `ref` in the repository at `repo`, extracted under the system's temporary
- * directory (reused while it exists), with `node_modules` linked to `modules`.
+ * directory (reused while it exists), with `node_modules` linked to `modules`. The cache is
+ * keyed by the commit and by `modules`: a tree extracted for another checkout (one since
+ * removed, whose link now leads nowhere) is never reused.
  */
 export function materialize(
   ref: string,
@@ -52,7 +55,8 @@ export function materialize(
     throw new RefError(`--against: ${ref} is not a commit of the repository at ${repo}`);
   }
   const commit = rev.stdout.toString().trim();
-  const root = path.join(os.tmpdir(), `onprem-plan-${commit}`);
+  const linked = createHash("sha256").update(path.resolve(modules)).digest("hex").slice(0, 12);
+  const root = path.join(os.tmpdir(), `onprem-plan-${commit}-${linked}`);
   if (!fs.existsSync(path.join(root, ".complete"))) {
     const archive = git(repo, ["archive", "--format=tar", commit]);
     if (!archive.ok) {
