@@ -153,17 +153,49 @@ export function isWaived(waivers: readonly Waiver[], urn: string, name: string =
   );
 }
 
-function resolveConfig<C extends BaseConfig>(
-  getConfig: () => object,
-  schema: PolicyConfigSchema | undefined,
-): C {
-  const given = { ...(getConfig() as Record<string, unknown>) };
-  for (const key of Object.keys(given)) {
-    if (given[key] === undefined || given[key] === null) {
-      delete given[key];
+/** `value` with everything in it made read-only. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) {
+      deepFreeze(inner);
     }
+    Object.freeze(value);
   }
-  return { ...schemaDefaults(schema), ...given } as unknown as C;
+  return value;
+}
+
+/**
+ * Reads a policy's config: what the pack was given over the schema's defaults. The defaults are
+ * built once per policy, read-only, not once per resource.
+ */
+function configReader<C extends BaseConfig>(
+  schema: PolicyConfigSchema | undefined,
+): (getConfig: () => object) => C {
+  const defaults = deepFreeze(schemaDefaults(schema));
+  return (getConfig) => {
+    const given = { ...(getConfig() as Record<string, unknown>) };
+    for (const key of Object.keys(given)) {
+      if (given[key] === undefined || given[key] === null) {
+        delete given[key];
+      }
+    }
+    return { ...defaults, ...given } as unknown as C;
+  };
+}
+
+/**
+ * Reports the policy not applicable to this resource: the SDK's `notApplicable` throws an error
+ * its server only reads the reason of, so no stack is captured for it (one per resource and
+ * policy that does not apply, the pack's commonest answer).
+ */
+function notApplicable(args: ResourceValidationArgs, reason: string): never {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return args.notApplicable(reason);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** What a policy definition states about itself. */
@@ -189,17 +221,18 @@ export interface ResourcePolicySpec<C extends BaseConfig> extends PolicyMeta {
 /** Builds a resource policy: type filter, config defaults, waivers, preview-safe rules. */
 export function resourcePolicy<C extends BaseConfig>(spec: ResourcePolicySpec<C>): ResourceValidationPolicy {
   const schema = configSchema(spec.config);
+  const readConfig = configReader<C>(schema);
   const validate = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
     if (spec.types.length > 0 && !spec.types.includes(args.type)) {
-      args.notApplicable(`applies to ${spec.types.join(", ")}`);
+      notApplicable(args, `applies to ${spec.types.join(", ")}`);
     }
-    const config = resolveConfig<C>(() => args.getConfig<object>(), schema);
+    const config = readConfig(() => args.getConfig<object>());
     const reason = spec.notApplicableReason?.(args, config);
     if (reason !== undefined) {
-      args.notApplicable(reason);
+      notApplicable(args, reason);
     }
     if (isWaived(config.waivers, args.urn, args.name)) {
-      args.notApplicable(`waived for ${args.name}`);
+      notApplicable(args, `waived for ${args.name}`);
     }
     runChecks(spec.rules(args, config, (message) => reportViolation(message)));
   };
@@ -233,6 +266,7 @@ export interface StackPolicySpec<C extends BaseConfig> extends PolicyMeta {
 
 export function stackPolicy<C extends BaseConfig>(spec: StackPolicySpec<C>): StackValidationPolicy {
   const schema = configSchema(spec.config);
+  const readConfig = configReader<C>(schema);
   return {
     name: spec.name,
     description: spec.description,
@@ -240,7 +274,7 @@ export function stackPolicy<C extends BaseConfig>(spec: StackPolicySpec<C>): Sta
     configSchema: schema,
     remediationSteps: spec.remediationSteps,
     validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
-      const config = resolveConfig<C>(() => args.getConfig<object>(), schema);
+      const config = readConfig(() => args.getConfig<object>());
       const report = (message: string, urn: string): void => {
         if (!isWaived(config.waivers, urn)) {
           reportViolation(message, urn);

@@ -3,7 +3,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as adoption from "../../policy/adoption";
 import * as containers from "../../policy/containers";
-import { configSchema, isWaived, nameOfUrn, runChecks, schemaDefaults } from "../../policy/common";
+import type { ResourceValidationArgs } from "@pulumi/policy";
+import {
+  configSchema,
+  isWaived,
+  nameOfUrn,
+  resourcePolicy,
+  runChecks,
+  schemaDefaults,
+} from "../../policy/common";
 import * as iam from "../../policy/iam";
 import * as images from "../../policy/images";
 import * as monitoring from "../../policy/monitoring";
@@ -120,6 +128,84 @@ describe("policy pack: structure", () => {
       limit: 3,
       waivers: [],
     });
+  });
+});
+
+describe("policy pack: the common resource-policy wrapper", () => {
+  const TYPES = ["test:index/a:A", "test:index/b:B"];
+  type Config = { waivers: { resource: string; reason: string }[]; names: string[] };
+  const seen: Config[] = [];
+  const policy = resourcePolicy<Config>({
+    name: "test-wrapper",
+    description: "a policy over two types, with a config default",
+    enforcementLevel: "mandatory",
+    config: { names: { type: "array", items: { type: "string" }, default: ["x"] } },
+    types: TYPES,
+    notApplicableReason: (args) => (args.name === "skipped" ? "skipped by name" : undefined),
+    rules: (_args, config) => [() => seen.push(config)],
+  });
+  /** Runs the policy as the SDK's server does; records the stack limit `notApplicable` saw. */
+  const validate = (type: string, name: string, config: object = {}) => {
+    const limits: number[] = [];
+    const args = {
+      type,
+      name,
+      urn: urnOf(type, name),
+      props: {},
+      getConfig: () => ({ ...config }),
+      notApplicable: (reason?: string): never => {
+        limits.push(Error.stackTraceLimit);
+        throw new Error(reason);
+      },
+    } as unknown as ResourceValidationArgs;
+    let reason: string | undefined;
+    try {
+      const run = policy.validateResource as (args: ResourceValidationArgs, report: () => void) => void;
+      run(args, () => undefined);
+    } catch (e) {
+      reason = (e as Error).message;
+    }
+    return { reason, limits };
+  };
+
+  it("reports not applicable with no stack captured, then puts the stack limit back", () => {
+    const before = Error.stackTraceLimit;
+    Error.stackTraceLimit = 17;
+    try {
+      const waivers = [{ resource: "waived", reason: "why" }];
+      assert.deepEqual(
+        [
+          validate("test:index/c:C", "other"),
+          validate(TYPES[1], "skipped"),
+          validate(TYPES[0], "waived", { waivers }),
+        ],
+        [
+          { reason: `applies to ${TYPES.join(", ")}`, limits: [0] },
+          { reason: "skipped by name", limits: [0] },
+          { reason: "waived for waived", limits: [0] },
+        ],
+      );
+      assert.equal(Error.stackTraceLimit, 17);
+      assert.deepEqual(validate(TYPES[0], "checked"), { reason: undefined, limits: [] });
+    } finally {
+      Error.stackTraceLimit = before;
+    }
+  });
+
+  it("reads its config over defaults built once and read-only; a null given value is the default", () => {
+    seen.length = 0;
+    validate(TYPES[0], "one");
+    validate(TYPES[1], "two", { names: null });
+    validate(TYPES[0], "three", { names: ["y"] });
+    assert.deepEqual(seen, [
+      { names: ["x"], waivers: [] },
+      { names: ["x"], waivers: [] },
+      { names: ["y"], waivers: [] },
+    ]);
+    assert.equal(seen[0].names, seen[1].names);
+    assert.ok(Object.isFrozen(seen[0].names) && Object.isFrozen(seen[0].waivers));
+    assert.throws(() => seen[0].names.push("z"), TypeError);
+    assert.ok(!Object.isFrozen(seen[2].names), "a given value is the pack's own, not frozen");
   });
 });
 
