@@ -141,15 +141,17 @@ async function main(argv: string[]): Promise<number> {
   let changes: ChangeReport | undefined;
   try {
     // The pack analyzes each resource as it registers, as in a preview: on the other core,
-    // beside the evaluation; the stack as a whole once the evaluation is complete.
+    // beside the evaluation; the stack as a whole once the evaluation is complete. The
+    // evaluation does not wait for the pack to start and take its config: what registers before
+    // then is handed over once it has.
     const analysis = startPolicyAnalysis(stack, policyConfig, pack);
-    // A policy config the pack refuses fails before the evaluation, like a bad stack config.
+    const evaluation = await evaluateStack(stack, stackFile, analysis.resource);
+    lap("evaluate");
+    // A policy config the pack refuses is a config error, whatever the evaluation found.
     const refused = await analysis.ready;
     if (refused?.status === "invalid-config") {
       return configError(`policy config ${policyConfigName}: ${refused.reason ?? "refused"}`);
     }
-    const evaluation = await evaluateStack(stack, stackFile, analysis.resource);
-    lap("evaluate");
     if (!evaluation.ok) {
       return configError(evaluation.configError);
     }

@@ -101,7 +101,8 @@ export async function stopPolicyPack(pending: PendingPack): Promise<void> {
 export interface PolicyAnalysis {
   /**
    * Resolves once the pack is configured: to undefined, or to the report when it will not run
-   * (it did not start, or refused its config: `invalid-config`, which the plan reports at once).
+   * (it did not start, or refused its config: `invalid-config`, which the plan reports as a config
+   * error).
    */
   ready: Promise<PolicyReport | undefined>;
   /**
