@@ -4,7 +4,8 @@ import { snsTopicCustomerManagedKey, SNS_TOPIC } from "../../policy/monitoring";
 import {
   CLOUDFLARE,
   pointsAtTunnel,
-  recordNames,
+  recordKey,
+  recordKeysFor,
   tunnelDnsProxied,
   tunnelDnsRouted,
   tunnelIngressCatchAll,
@@ -116,9 +117,45 @@ describe("policy: tunnel-dns-proxied", () => {
   });
 
   it("matches names exactly or relative to the zone, not by prefix", () => {
-    assert.ok(recordNames("blog.example.com.", "blog.example.com"));
-    assert.ok(recordNames("blog", "blog.example.com"));
-    assert.ok(!recordNames("blo", "blog.example.com"));
+    assert.deepEqual(recordKeysFor("Blog.Example.com"), ["blog.example.com", "blog", "blog.example"]);
+    assert.equal(recordKey("Blog.Example.com."), "blog.example.com");
+    // The lookup answers exactly what comparing a record's name with the hostname answers.
+    const answers = (name: string, host: string) => {
+      const n = name.toLowerCase().replace(/\.$/, "");
+      const h = host.toLowerCase();
+      return n === h || h.startsWith(`${n}.`);
+    };
+    const names = [
+      "blog.example.com.",
+      "blog",
+      "BLOG",
+      "blo",
+      "blog.example",
+      "example.com",
+      "",
+      "log",
+      "b.c",
+    ];
+    const hosts = ["blog.example.com", "a.b.c.example.com", "blog", ".blog.example.com", "example.com"];
+    for (const name of names) {
+      for (const host of hosts) {
+        assert.equal(recordKeysFor(host).includes(recordKey(name)), answers(name, host), `${name} / ${host}`);
+      }
+    }
+  });
+
+  it("reports every record of a hostname (full and zone-relative name, any case) in stack order", () => {
+    const outcome = checkStack(tunnelDnsProxied, [
+      record("mail-relative", "MAIL", false),
+      tunnelConfig,
+      dns[0],
+      record("mail-full", "mail.example.com.", false),
+      record("mail-prefix", "mai", false),
+    ]);
+    assert.deepEqual(
+      outcome.at.map((v) => v.resource),
+      ["mail-relative", "mail-full"],
+    );
   });
 });
 
@@ -143,6 +180,23 @@ describe("policy: tunnel-dns-routed", () => {
         resource: "old",
       },
     ]);
+  });
+
+  it("reads a second tunnel's ingress only for a record the first does not route", () => {
+    const unknownIngress = withField(
+      { ...tunnelConfig, name: "tunnel-config-2" },
+      "props.config.ingresses",
+      UNKNOWN,
+    );
+    const routed = checkStack(tunnelDnsRouted, [tunnelConfig, unknownIngress, ...dns]);
+    assert.deepEqual([routed.violations, routed.unknown], [[], undefined]);
+    const unrouted = checkStack(tunnelDnsRouted, [
+      tunnelConfig,
+      unknownIngress,
+      record("old", "old.example.com", true),
+    ]);
+    assert.deepEqual(unrouted.violations, []);
+    assert.match(unrouted.unknown ?? "", /ingresses can't be known during preview/);
   });
 
   it("ignores records that point elsewhere", () => {
