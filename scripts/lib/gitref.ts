@@ -1,7 +1,8 @@
 /**
  * A git ref's tree on disk, for `npm run plan -- --against <ref>`: extracted once into the
  * system's temporary directory (`git archive`, cached by commit and by the checkout whose
- * `node_modules` it links to). Node built-ins only: the plan reads the ref before it loads anything heavy.
+ * `node_modules` it links to). Node built-ins only: the plan reads the ref before it loads
+ * anything heavy.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
