@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import { parseYaml } from "../../test/harness/yaml";
 import { isSecureNode, ProjectConfig } from "../../test/harness/cli-config";
 import type { CapturedResource } from "../../test/harness/engine";
 import { capture, PROJECT, resolve, useStack } from "../../test/harness/engine";
@@ -35,7 +35,7 @@ function valuesAt(project: ProjectConfig, stackFile: string): StackValues {
       values[key.includes(":") ? key : `${PROJECT}:${key}`] = given;
     }
   }
-  const file = parse(fs.readFileSync(stackFile, "utf8")) as {
+  const file = parseYaml(fs.readFileSync(stackFile, "utf8")) as {
     config?: Record<string, unknown>;
   } | null;
   return Object.assign(values, file?.config ?? {});

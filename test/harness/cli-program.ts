@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parseYaml } from "./yaml";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -74,7 +74,7 @@ interface ProjectFile {
 
 /** The program as the CLI starts it from the project in `root`. */
 export function cliProgram(root: string = PROJECT_ROOT): CliProgram {
-  const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as ProjectFile;
+  const project = parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as ProjectFile;
   const options = (typeof project.runtime === "object" ? project.runtime.options : undefined) ?? {};
   if (options.typescript !== undefined && typeof options.typescript !== "boolean") {
     throw new Error("Pulumi.yaml: runtime.options.typescript must be a boolean");
