@@ -14,6 +14,7 @@ import { parse } from "yaml";
 import { cliProgram, loaderProblem, programEntry, splitArgs } from "./harness/cli-program";
 import { replayPlan } from "../scripts/lib/replay";
 import { CliRegistration, CliRun, runUnderCli } from "./harness/cli-run";
+import { PolicyPackAnalyzer } from "./harness/analyzer";
 import { packBuildProblem, POLICY_DIR, spawnPolicyPack } from "./harness/pack-process";
 import { readStackValues, ROOT, runStack, runtimeConfig, secretsFor } from "./harness/stack";
 
@@ -409,6 +410,33 @@ describe("how the CLI starts the policy pack", () => {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    }
+  });
+
+  it("keeps V8's code for what loads after its entry (the compile cache), written though it is killed", async () => {
+    const entry = fs.readFileSync(path.join(POLICY_DIR, "bin", "index.js"), "utf8");
+    const requires = [...entry.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    assert.equal(requires[0], "./compile-cache", "the cache is on before the policy SDK loads");
+    assert.ok(requires.includes("@pulumi/policy"));
+    // Node keeps the cache under os.tmpdir() (TMPDIR) unless NODE_COMPILE_CACHE names a directory.
+    const startAndKill = async (env: NodeJS.ProcessEnv): Promise<string> => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pack-cache-"));
+      const pack = await PolicyPackAnalyzer.attach(
+        spawnPolicyPack(POLICY_DIR, undefined, { TMPDIR: tmp, NODE_COMPILE_CACHE: undefined, ...env }),
+      );
+      await pack.close();
+      return tmp;
+    };
+    const files = (dir: string): string[] =>
+      fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: "utf8" }) : [];
+    const kept = await startAndKill({ NODE_DISABLE_COMPILE_CACHE: undefined });
+    const off = await startAndKill({ NODE_DISABLE_COMPILE_CACHE: "1" });
+    try {
+      assert.ok(files(path.join(kept, "node-compile-cache")).length > 0, "cache written");
+      assert.deepEqual(files(path.join(off, "node-compile-cache")), [], "NODE_DISABLE_COMPILE_CACHE=1");
+    } finally {
+      fs.rmSync(kept, { recursive: true, force: true });
+      fs.rmSync(off, { recursive: true, force: true });
     }
   });
 

@@ -34,8 +34,15 @@ export function packBuildProblem(packDir: string = POLICY_DIR): string | undefin
   return (require(builder) as PackBuild).buildProblem(packDir);
 }
 
-/** Spawns the pack in `packDir`; `signal` kills it (e.g. when the plan stops on a config error). */
-export function spawnPolicyPack(packDir: string = POLICY_DIR, signal?: AbortSignal): ChildProcess {
+/**
+ * Spawns the pack in `packDir`; `signal` kills it (e.g. when the plan stops on a config error).
+ * `env` changes this process's environment for it: a variable set to undefined is left out.
+ */
+export function spawnPolicyPack(
+  packDir: string = POLICY_DIR,
+  signal?: AbortSignal,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
   const entry = path.join(packDir, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
   if (!fs.existsSync(entry)) {
     throw new Error(`the policy pack's dependencies are not installed: run npm ci --prefix ${packDir}`);
@@ -47,7 +54,9 @@ export function spawnPolicyPack(packDir: string = POLICY_DIR, signal?: AbortSign
   return spawn(process.execPath, [entry, "127.0.0.1:0", "."], {
     cwd: packDir,
     env: {
-      ...process.env,
+      ...Object.fromEntries(
+        Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined),
+      ),
       PULUMI_NODEJS_PROJECT: PROJECT,
       PULUMI_PROJECT: PROJECT,
       PULUMI_NODEJS_DRY_RUN: "true",
