@@ -1,10 +1,11 @@
 /**
  * The harness's own parts that the plan leans on: registrations handed over as the engine
- * receives them (for the policy pack, beside the evaluation), and YAML parsed once per text.
+ * receives them (for the policy pack, beside the evaluation) and let through a few per turn of the
+ * event loop, and YAML parsed once per text.
  */
 import { strict as assert } from "node:assert";
 import * as random from "@pulumi/random";
-import { capture, type CapturedResource, onRegistration } from "./harness/engine";
+import { capture, type CapturedResource, onRegistration, turnGate } from "./harness/engine";
 import { parseYaml } from "./harness/yaml";
 
 describe("the harness", () => {
@@ -37,6 +38,81 @@ describe("the harness", () => {
       const run = await capture(() => new random.RandomPassword("alone", { length: 8 }));
       assert.deepEqual(seen, []);
       assert.equal(run.resources.length, 1);
+    });
+
+    /** For each of 30 independent registrations, the turn of the event loop it was answered in. */
+    async function answeredTurns(): Promise<Map<number, number>> {
+      let turn = 0;
+      let ticking = true;
+      const tick = (): void => {
+        turn++;
+        if (ticking) {
+          setImmediate(tick);
+        }
+      };
+      setImmediate(tick);
+      const answered = new Map<number, number>();
+      await capture(() => {
+        for (let i = 0; i < 30; i++) {
+          new random.RandomPassword(`p-${i}`, { length: 8 }).urn.apply(() =>
+            answered.set(turn, (answered.get(turn) ?? 0) + 1),
+          );
+        }
+      });
+      ticking = false;
+      return answered;
+    }
+
+    it("with a listener, lets registrations through four a turn, so I/O goes on beside the evaluation", async () => {
+      onRegistration(() => undefined);
+      const answered = await answeredTurns();
+      assert.equal(
+        [...answered.values()].reduce((a, b) => a + b, 0),
+        30,
+      );
+      assert.deepEqual([...answered.values()], [4, 4, 4, 4, 4, 4, 4, 2]);
+    });
+
+    it("without one, answers them all in one go, as before", async () => {
+      const answered = await answeredTurns();
+      assert.deepEqual([...answered.values()], [30]);
+    });
+  });
+
+  describe("turnGate", () => {
+    /** Lets `n` turns of the event loop pass. */
+    async function turns(n: number): Promise<void> {
+      for (let i = 0; i < n; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+
+    it("lets at most perTurn through a turn, in the order they came, later ones behind", async () => {
+      const next = turnGate(2);
+      const passed: number[] = [];
+      const wait = (i: number) => void next().then(() => passed.push(i));
+      [0, 1, 2, 3, 4].forEach(wait);
+      assert.deepEqual(passed, [], "none before a turn");
+      await turns(1);
+      assert.deepEqual(passed, [0, 1]);
+      wait(5);
+      await turns(1);
+      assert.deepEqual(passed, [0, 1, 2, 3]);
+      await turns(2);
+      assert.deepEqual(passed, [0, 1, 2, 3, 4, 5]);
+      wait(6);
+      await turns(1);
+      assert.deepEqual(
+        passed,
+        [0, 1, 2, 3, 4, 5, 6],
+        "an idle gate lets the next one through at the next turn",
+      );
+    });
+
+    it("refuses a count of zero, a negative or a fraction", () => {
+      for (const bad of [0, -1, 1.5, Number.NaN]) {
+        assert.throws(() => turnGate(bad), /perTurn must be a positive integer/);
+      }
     });
   });
 

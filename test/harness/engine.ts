@@ -152,6 +152,41 @@ let inFlight = 0;
 let listener: ((resource: CapturedResource) => void) | undefined;
 
 /**
+ * A gate that lets callers through a few per turn of the event loop, in the order they came: the
+ * promise `next()` returns resolves in a later turn, at most `perTurn` of them in one turn. The
+ * registrations of a whole stack arrive within a turn or two; let through all at once, they would
+ * run one after another in microtasks and hold off any I/O until the last was answered.
+ */
+export function turnGate(perTurn: number): () => Promise<void> {
+  if (!Number.isInteger(perTurn) || perTurn < 1) {
+    throw new RangeError(`perTurn must be a positive integer, got ${perTurn}`);
+  }
+  const waiting: (() => void)[] = [];
+  const release = (): void => {
+    for (const pass of waiting.splice(0, perTurn)) {
+      pass();
+    }
+    if (waiting.length > 0) {
+      setImmediate(release);
+    }
+  };
+  return () =>
+    new Promise<void>((resolve) => {
+      if (waiting.push(resolve) === 1) {
+        setImmediate(release);
+      }
+    });
+}
+
+/**
+ * With a listener, each registration waits for its turn: the in-process engine answers in
+ * microtasks, which would hold off the I/O the listener starts (the plan's gRPC calls to the pack)
+ * until the whole evaluation ends, where a real engine answers over the network. Four a turn: the
+ * pack then analyzes most resources while the rest of the stack is evaluated.
+ */
+const registrationTurn = turnGate(4);
+
+/**
  * Hands each registration to `fn` as the engine receives it (its inputs and options; its outputs
  * come later), as the engine hands each resource to the policy packs during a preview; `undefined`
  * stops. The plan analyzes each resource this way while the rest of the stack is evaluated.
@@ -304,10 +339,7 @@ export async function installMocks(): Promise<void> {
     try {
       if (listener) {
         listener(entry);
-        // The in-process engine answers in microtasks, which would hold off the I/O the listener
-        // started (the plan's gRPC calls to the pack) until the whole evaluation ends: a real
-        // engine answers over the network, so let the event loop turn once per registration.
-        await new Promise((resolve) => setImmediate(resolve));
+        await registrationTurn();
       }
       await register(req, (err, resp) => {
         response = (
