@@ -5,7 +5,10 @@
  */
 import { strict as assert } from "node:assert";
 import * as random from "@pulumi/random";
+import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { encodeAnalyzeStackRequest, outputsOf } from "./harness/analyzer";
 import { capture, type CapturedResource, onRegistration, turnGate } from "./harness/engine";
+import { runStack } from "./harness/stack";
 import { parseYaml } from "./harness/yaml";
 
 describe("the harness", () => {
@@ -113,6 +116,44 @@ describe("the harness", () => {
       for (const bad of [0, -1, 1.5, Number.NaN]) {
         assert.throws(() => turnGate(bad), /perTurn must be a positive integer/);
       }
+    });
+  });
+
+  describe("encodeAnalyzeStackRequest", () => {
+    it("encodes the stack's request in slices, a turn between them, to the bytes the SDK's message writes", async function () {
+      this.timeout(60_000);
+      const { resources } = (await runStack("production")).capture;
+      const whole = await encodeAnalyzeStackRequest(resources, resources.length);
+      let turns = 0;
+      let ticking = true;
+      const tick = (): void => {
+        turns++;
+        if (ticking) {
+          setImmediate(tick);
+        }
+      };
+      setImmediate(tick);
+      const sliced = await encodeAnalyzeStackRequest(resources, 10);
+      ticking = false;
+      assert.ok(
+        turns >= Math.ceil(resources.length / 10) - 1,
+        `${turns} turns for ${resources.length} resources`,
+      );
+      assert.deepEqual(Buffer.from(sliced), Buffer.from(whole));
+      // The bytes the SDK's message writes: decoded and encoded again by it, they are the same.
+      const message = analyzerPb.AnalyzeStackRequest.deserializeBinary(sliced);
+      assert.deepEqual(Buffer.from(message.serializeBinary()), Buffer.from(sliced));
+      // Every resource, in order, each with its outputs.
+      const decoded = message.getResourcesList();
+      assert.deepEqual(
+        decoded.map((r) => r.getUrn()),
+        resources.map((r) => r.urn),
+      );
+      const last = resources[resources.length - 1];
+      assert.deepEqual(
+        decoded[decoded.length - 1].getProperties()?.toJavaScript(),
+        JSON.parse(JSON.stringify(outputsOf(last))),
+      );
     });
   });
 

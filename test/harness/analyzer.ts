@@ -24,6 +24,7 @@ import { ChildProcess } from "node:child_process";
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { BinaryWriter } from "google-protobuf";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { PROJECT } from "./constants";
@@ -241,6 +242,60 @@ function providerResource(
   return p;
 }
 
+/** One resource of `AnalyzeStack`: its outputs, options, provider, parent and dependencies. */
+function analyzerResource(
+  r: CapturedResource,
+  byUrn: ReadonlyMap<string, CapturedResource>,
+): analyzerPb.AnalyzerResource {
+  const ar = new analyzerPb.AnalyzerResource();
+  ar.setUrn(r.urn);
+  ar.setType(r.type);
+  ar.setName(r.name);
+  ar.setProperties(struct(outputsOf(r)));
+  ar.setOptions(resourceOptions(r));
+  const provider = providerResource(r, byUrn);
+  if (provider) {
+    ar.setProvider(provider);
+  }
+  ar.setParent(r.parent);
+  ar.setDependenciesList(r.dependencies);
+  const deps = ar.getPropertydependenciesMap();
+  for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+    if (urns.length > 0) {
+      const pd = new analyzerPb.AnalyzerPropertyDependencies();
+      pd.setUrnsList(urns);
+      deps.set(key, pd);
+    }
+  }
+  return ar;
+}
+
+/** How many resources `encodeAnalyzeStackRequest` encodes between two turns of the event loop. */
+export const STACK_REQUEST_SLICE = 100;
+
+/**
+ * The `AnalyzeStackRequest` of these resources, encoded: the very bytes the message built whole
+ * would serialize to (its one field, `resources = 1`, is each resource encoded as a
+ * length-delimited field, in order), encoded `slice` resources at a time with a turn of the
+ * event loop between slices, so that other I/O of this process is not held off meanwhile.
+ */
+export async function encodeAnalyzeStackRequest(
+  resources: readonly CapturedResource[],
+  slice: number = STACK_REQUEST_SLICE,
+): Promise<Uint8Array> {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const writer = new BinaryWriter();
+  for (let from = 0; from < resources.length; from += slice) {
+    if (from > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const r of resources.slice(from, from + slice)) {
+      writer.writeBytes(1, analyzerResource(r, byUrn).serializeBinary());
+    }
+  }
+  return writer.getResultBuffer();
+}
+
 // ---------------------------------------------------------------------------------------------
 // The pack process and its client.
 
@@ -452,36 +507,26 @@ export class PolicyPackAnalyzer {
     return toDiagnostics(res.getDiagnosticsList(), "resource", r.urn);
   }
 
-  /** `AnalyzeStack` once, with every resource's outputs, as the engine sends it at the end. */
+  /**
+   * `AnalyzeStack` once, with every resource's outputs, as the engine sends it at the end. The
+   * request, megabytes for a large stack, is encoded by `encodeAnalyzeStackRequest` a slice at a
+   * time, so the `Analyze` calls still queued on this connection keep going out meanwhile.
+   */
   async analyzeStack(resources: readonly CapturedResource[]): Promise<Diagnostic[]> {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const stackReq = new analyzerPb.AnalyzeStackRequest();
-    stackReq.setResourcesList(
-      resources.map((r) => {
-        const ar = new analyzerPb.AnalyzerResource();
-        ar.setUrn(r.urn);
-        ar.setType(r.type);
-        ar.setName(r.name);
-        ar.setProperties(struct(outputsOf(r)));
-        ar.setOptions(resourceOptions(r));
-        const provider = providerResource(r, byUrn);
-        if (provider) {
-          ar.setProvider(provider);
-        }
-        ar.setParent(r.parent);
-        ar.setDependenciesList(r.dependencies);
-        const deps = ar.getPropertydependenciesMap();
-        for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-          if (urns.length > 0) {
-            const pd = new analyzerPb.AnalyzerPropertyDependencies();
-            pd.setUrnsList(urns);
-            deps.set(key, pd);
-          }
-        }
-        return ar;
-      }),
+    const request = await encodeAnalyzeStackRequest(resources);
+    const method = analyzerRpc.AnalyzerService.analyzeStack;
+    const res = await call<analyzerPb.AnalyzeResponse | undefined>((cb) =>
+      this.client.makeUnaryRequest(
+        method.path,
+        (bytes: Uint8Array) => Buffer.from(bytes),
+        method.responseDeserialize,
+        request,
+        cb,
+      ),
     );
-    const res = await call<analyzerPb.AnalyzeResponse>((cb) => this.client.analyzeStack(stackReq, cb));
+    if (res === undefined) {
+      throw new Error("AnalyzeStack answered with no response");
+    }
     return toDiagnostics(res.getDiagnosticsList(), "stack");
   }
 
