@@ -422,21 +422,40 @@ describe("how the CLI starts the policy pack", () => {
     const startAndKill = async (env: NodeJS.ProcessEnv): Promise<string> => {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pack-cache-"));
       const pack = await PolicyPackAnalyzer.attach(
-        spawnPolicyPack(POLICY_DIR, undefined, { TMPDIR: tmp, NODE_COMPILE_CACHE: undefined, ...env }),
+        spawnPolicyPack(POLICY_DIR, undefined, {
+          TMPDIR: tmp,
+          NODE_COMPILE_CACHE: undefined,
+          NODE_DISABLE_COMPILE_CACHE: undefined,
+          ...env,
+        }),
       );
       await pack.close();
       return tmp;
     };
-    const files = (dir: string): string[] =>
-      fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: "utf8" }) : [];
-    const kept = await startAndKill({ NODE_DISABLE_COMPILE_CACHE: undefined });
+    /** The bytes of every file under `dir` (none when it does not exist). */
+    const size = (dir: string): number =>
+      fs.existsSync(dir)
+        ? fs
+            .readdirSync(dir, { recursive: true, encoding: "utf8" })
+            .map((f) => fs.statSync(path.join(dir, f)))
+            .filter((st) => st.isFile())
+            .reduce((total, st) => total + st.size, 0)
+        : 0;
+    const kept = await startAndKill({});
     const off = await startAndKill({ NODE_DISABLE_COMPILE_CACHE: "1" });
+    // Set in the environment, Node caches from the process's start: the runner's modules too.
+    const named = fs.mkdtempSync(path.join(os.tmpdir(), "pack-cache-named-"));
+    const fromStart = await startAndKill({ NODE_COMPILE_CACHE: named });
     try {
-      assert.ok(files(path.join(kept, "node-compile-cache")).length > 0, "cache written");
-      assert.deepEqual(files(path.join(off, "node-compile-cache")), [], "NODE_DISABLE_COMPILE_CACHE=1");
+      const entryOnly = size(path.join(kept, "node-compile-cache"));
+      assert.ok(entryOnly > 0, "cache written");
+      assert.equal(size(path.join(off, "node-compile-cache")), 0, "NODE_DISABLE_COMPILE_CACHE=1");
+      const whole = size(named);
+      assert.ok(whole > 2 * entryOnly, `NODE_COMPILE_CACHE: ${whole} bytes, the entry's own ${entryOnly}`);
     } finally {
-      fs.rmSync(kept, { recursive: true, force: true });
-      fs.rmSync(off, { recursive: true, force: true });
+      for (const dir of [kept, off, fromStart, named]) {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
 
