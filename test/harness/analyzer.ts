@@ -11,7 +11,8 @@
  * 3. `Analyze` once per custom resource, in registration order: its inputs, options, URN, name,
  *    type and its provider resource's inputs;
  * 4. `AnalyzeStack` once with every resource: outputs, parent, dependencies, property
- *    dependencies and provider.
+ *    dependencies and provider (its request encoded a slice of resources at a time, so a large
+ *    stack's few megabytes do not hold off the `Analyze` calls still queued).
  *
  * Properties are marshalled as the engine marshals them for analyzers (KeepUnknowns,
  * KeepSecrets, SkipInternalKeys; no resource or output values): secrets stay secret values,

@@ -181,8 +181,9 @@ export function turnGate(perTurn: number): () => Promise<void> {
 /**
  * With a listener, each registration waits for its turn: the in-process engine answers in
  * microtasks, which would hold off the I/O the listener starts (the plan's gRPC calls to the pack)
- * until the whole evaluation ends, where a real engine answers over the network. Four a turn: the
- * pack then analyzes most resources while the rest of the stack is evaluated.
+ * until the whole evaluation ends, where a real engine answers over the network. Four a turn (one
+ * to eight measured alike): with 400 sites the pack analyzes about a third of the resources while
+ * the rest of the stack is still being evaluated, instead of almost none.
  */
 const registrationTurn = turnGate(4);
 
