@@ -11,6 +11,27 @@ import { capture, type CapturedResource, onRegistration, turnGate } from "./harn
 import { runStack } from "./harness/stack";
 import { parseYaml } from "./harness/yaml";
 
+/** Counts the turns of the event loop from now until `stop()`. */
+function countTurns(): { readonly count: number; stop(): void } {
+  let count = 0;
+  let ticking = true;
+  const tick = (): void => {
+    count++;
+    if (ticking) {
+      setImmediate(tick);
+    }
+  };
+  setImmediate(tick);
+  return {
+    get count() {
+      return count;
+    },
+    stop() {
+      ticking = false;
+    },
+  };
+}
+
 describe("the harness", () => {
   describe("onRegistration", () => {
     afterEach(() => onRegistration(undefined));
@@ -45,24 +66,16 @@ describe("the harness", () => {
 
     /** For each of 30 independent registrations, the turn of the event loop it was answered in. */
     async function answeredTurns(): Promise<Map<number, number>> {
-      let turn = 0;
-      let ticking = true;
-      const tick = (): void => {
-        turn++;
-        if (ticking) {
-          setImmediate(tick);
-        }
-      };
-      setImmediate(tick);
+      const turns = countTurns();
       const answered = new Map<number, number>();
       await capture(() => {
         for (let i = 0; i < 30; i++) {
           new random.RandomPassword(`p-${i}`, { length: 8 }).urn.apply(() =>
-            answered.set(turn, (answered.get(turn) ?? 0) + 1),
+            answered.set(turns.count, (answered.get(turns.count) ?? 0) + 1),
           );
         }
       });
-      ticking = false;
+      turns.stop();
       return answered;
     }
 
@@ -124,20 +137,12 @@ describe("the harness", () => {
       this.timeout(60_000);
       const { resources } = (await runStack("production")).capture;
       const whole = await encodeAnalyzeStackRequest(resources, resources.length);
-      let turns = 0;
-      let ticking = true;
-      const tick = (): void => {
-        turns++;
-        if (ticking) {
-          setImmediate(tick);
-        }
-      };
-      setImmediate(tick);
+      const turns = countTurns();
       const sliced = await encodeAnalyzeStackRequest(resources, 10);
-      ticking = false;
+      turns.stop();
       assert.ok(
-        turns >= Math.ceil(resources.length / 10) - 1,
-        `${turns} turns for ${resources.length} resources`,
+        turns.count >= Math.ceil(resources.length / 10) - 1,
+        `${turns.count} turns for ${resources.length} resources`,
       );
       assert.deepEqual(Buffer.from(sliced), Buffer.from(whole));
       // The bytes the SDK's message writes: decoded and encoded again by it, they are the same.
