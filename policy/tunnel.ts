@@ -104,7 +104,12 @@ export const tunnelDnsProxied = stackPolicy<NoConfig>({
         for (const r of records) {
           if (typeof r.props.name === "string") {
             const key = recordKey(r.props.name);
-            index.set(key, [...(index.get(key) ?? []), r]);
+            const named = index.get(key);
+            if (named) {
+              named.push(r);
+            } else {
+              index.set(key, [r]);
+            }
           }
         }
         byKey = index;

@@ -4,6 +4,7 @@
  * event loop, and YAML parsed once per text.
  */
 import { strict as assert } from "node:assert";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import * as random from "@pulumi/random";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { encodeAnalyzeStackRequest, outputsOf } from "./harness/analyzer";
@@ -99,7 +100,7 @@ describe("the harness", () => {
     /** Lets `n` turns of the event loop pass. */
     async function turns(n: number): Promise<void> {
       for (let i = 0; i < n; i++) {
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     }
 

@@ -22,6 +22,7 @@
  * `npm run plan` can reuse `analyzeStack()`.
  */
 import { ChildProcess } from "node:child_process";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerRpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
@@ -288,7 +289,7 @@ export async function encodeAnalyzeStackRequest(
   const writer = new BinaryWriter();
   for (let from = 0; from < resources.length; from += slice) {
     if (from > 0) {
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     for (const r of resources.slice(from, from + slice)) {
       writer.writeBytes(1, analyzerResource(r, byUrn).serializeBinary());

@@ -6,6 +6,7 @@
  * dependencies, provider and resource options, as the engine receives them.
  */
 import { createHash } from "node:crypto";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "./constants";
 
@@ -388,7 +389,7 @@ interface RegisterRequest {
 async function settle(): Promise<void> {
   let quiet = 0;
   while (quiet < 5) {
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     quiet = inFlight === 0 ? quiet + 1 : 0;
   }
 }
